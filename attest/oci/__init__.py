@@ -1,0 +1,1 @@
+"""OCI plumbing: media types, digests, references, the two stores, referrers, copy, ModelPack."""
