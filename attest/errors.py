@@ -30,7 +30,7 @@ class UsageError(AttestError):
 
 
 class InputError(UsageError):
-    """Bad input data: a malformed manifest, an escaping path, a config failing its schema (exit 2)."""
+    """Bad input data: a malformed manifest, an escaping path, a failing config (exit 2)."""
 
 
 class NotFoundError(InputError):
@@ -41,6 +41,10 @@ class RegistryError(AttestError):
     """The registry or network failed, or answered against the protocol (exit 3)."""
 
     exit_code = 3
+
+
+class ConcurrentUpdateError(RegistryError):
+    """A conditional update lost a race (HTTP 412 on If-Match): re-read and try again."""
 
 
 class InternalError(AttestError):

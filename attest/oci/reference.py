@@ -1,4 +1,4 @@
-"""Parse references: ``oci:PATH[:TAG|@DIGEST]`` (OCI image layout) or ``HOST[:PORT]/REPO[:TAG|@DIGEST]``."""
+"""References: ``oci:PATH[:TAG|@DIGEST]`` (OCI layout) or ``HOST[:PORT]/REPO[:TAG|@DIGEST]``."""
 
 from __future__ import annotations
 
@@ -38,8 +38,11 @@ class Reference:
 
     @property
     def is_loopback(self) -> bool:
-        host = (self.registry or "").rsplit(":", 1)[0] if not (self.registry or "").startswith("[") \
-            else (self.registry or "").split("]")[0] + "]"
+        registry = self.registry or ""
+        if registry.startswith("["):  # [::1]:5000
+            host = registry.split("]")[0] + "]"
+        else:
+            host = registry.rsplit(":", 1)[0]
         return host in LOOPBACK_HOSTS
 
     def with_digest(self, digest: str) -> Reference:
@@ -89,7 +92,9 @@ def _parse_layout(rest: str, original: str) -> Reference:
     if sep and head and "/" not in tail and _TAG_RE.match(tail):
         path, tag = head, tail
     if not path:
-        raise UsageError(f"reference {original!r} names no layout directory (oci:PATH[:TAG|@DIGEST])")
+        raise UsageError(
+            f"reference {original!r} names no layout directory (oci:PATH[:TAG|@DIGEST])"
+        )
     return Reference(layout_path=path, tag=tag, digest=digest)
 
 

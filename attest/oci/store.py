@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, runtime_checkable
 
@@ -62,7 +61,7 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def validate_digest(digest: str) -> tuple[str, str]:
-    """Split and check an OCI digest; only sha256 and sha512 are accepted (as the spec registers)."""
+    """Split and check an OCI digest; only the registered sha256 and sha512."""
     alg, sep, hexpart = digest.partition(":") if isinstance(digest, str) else ("", "", "")
     lengths = {"sha256": 64, "sha512": 128}
     if (

@@ -1,0 +1,280 @@
+"""OCI 1.1 referrers, written once against the Store interface.
+
+Attach pushes a manifest whose ``subject`` is the artifact. A store that indexes referrers itself
+(a registry with the Referrers API, which answers ``OCI-Subject``; an OCI layout) needs nothing
+more; otherwise the client maintains the ``<alg>-<hex>`` fallback tag exactly as the
+distribution spec says. Discovery uses the API when it answers, the fallback tag when it does not,
+and trusts no index: each referrer manifest is fetched and kept only if its own ``subject`` is the
+asked digest.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from attest.errors import (
+    ConcurrentUpdateError,
+    InputError,
+    NotFoundError,
+    RegistryError,
+    UsageError,
+)
+from attest.oci import mediatypes as mt
+from attest.oci.reference import fallback_tag
+from attest.oci.store import Descriptor, Manifest, Store
+
+log = logging.getLogger(__name__)
+
+ReferrersMode = Literal["auto", "api", "tag"]
+REFERRERS_MODES = ("auto", "api", "tag")
+_INDEX_UPDATE_ATTEMPTS = 5
+
+
+@dataclass
+class Referrer:
+    """A verified referrer: its descriptor (artifactType and annotations from the manifest
+    itself, never from an index) and the parsed manifest."""
+
+    descriptor: Descriptor
+    manifest: dict[str, Any] = field(repr=False)
+
+    @property
+    def artifact_type(self) -> str | None:
+        return self.descriptor.artifact_type
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return dict(self.descriptor.annotations or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.descriptor.to_dict()
+
+
+@dataclass
+class Blob:
+    """A layer to attach: its descriptor and its content, in memory or in a file (streamed)."""
+
+    descriptor: Descriptor
+    source: bytes | Path
+
+    def open(self) -> IO[bytes]:
+        if isinstance(self.source, bytes):
+            return io.BytesIO(self.source)
+        return open(self.source, "rb")  # noqa: SIM115 - closed by the caller
+
+
+def build_referrer_manifest(
+    subject: Descriptor,
+    artifact_type: str,
+    layers: Iterable[Descriptor],
+    annotations: dict[str, str] | None = None,
+    *,
+    created: str | None = None,
+) -> bytes:
+    """The bytes of an OCI 1.1 artifact manifest: empty config, ``subject``, ``artifactType``."""
+    notes = dict(annotations or {})
+    notes.setdefault(
+        mt.ANNOTATION_CREATED,
+        created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": mt.OCI_MANIFEST,
+        "artifactType": artifact_type,
+        "config": mt.EMPTY_DESCRIPTOR,
+        "layers": [layer.to_dict() for layer in layers],
+        "subject": {
+            "mediaType": subject.media_type,
+            "digest": subject.digest,
+            "size": subject.size,
+        },
+        "annotations": notes,
+    }
+    return json.dumps(manifest, indent=2).encode()
+
+
+def attach(
+    store: Store,
+    subject: Descriptor,
+    artifact_type: str,
+    blobs: list[Blob],
+    annotations: dict[str, str] | None = None,
+    *,
+    mode: ReferrersMode = "auto",
+) -> Descriptor:
+    """Push ``blobs`` as one referrer of ``subject``; return the referrer manifest's descriptor."""
+    if not store.manifest_exists(subject.digest):
+        raise NotFoundError(f"subject {subject.digest} not found in {store.location}")
+    store.push_blob(Descriptor(mt.OCI_EMPTY, mt.EMPTY_DIGEST, 2), io.BytesIO(mt.EMPTY_JSON))
+    for blob in blobs:
+        with blob.open() as stream:
+            store.push_blob(blob.descriptor, stream)
+    layers = [b.descriptor for b in blobs]
+    data = build_referrer_manifest(subject, artifact_type, layers, annotations)
+    return push_referrer_manifest(store, data, mt.OCI_MANIFEST, mode=mode)
+
+
+def push_referrer_manifest(
+    store: Store, data: bytes, media_type: str, *, mode: ReferrersMode = "auto"
+) -> Descriptor:
+    """Push a manifest that has a ``subject`` and make it discoverable (API or fallback tag).
+
+    Its blobs must already be in ``store``. Returns the descriptor as listed in a referrers
+    index (artifactType and annotations included).
+    """
+    manifest = json.loads(data)
+    subject = (manifest.get("subject") or {}).get("digest")
+    if not subject:
+        raise InputError("manifest has no subject: it is not a referrer")
+    result = store.push_manifest(data, media_type)
+    entry = index_entry(result.descriptor, manifest)
+    if mode == "tag" or (mode == "auto" and result.oci_subject is None):
+        add_to_fallback_index(store, subject, entry)
+    elif mode == "api" and result.oci_subject is None:
+        raise RegistryError(
+            f"{store.location} did not answer OCI-Subject: it has no Referrers API",
+            hint="use --referrers-mode auto or tag to maintain the fallback tag",
+        )
+    elif result.oci_subject not in (None, subject):
+        raise RegistryError(
+            f"{store.location} answered OCI-Subject {result.oci_subject}, expected {subject}"
+        )
+    return entry
+
+
+def index_entry(desc: Descriptor, manifest: dict[str, Any]) -> Descriptor:
+    """The descriptor of a referrer as an index lists it: artifactType (or config media type)
+    and all of its annotations."""
+    artifact_type = manifest.get("artifactType") or (manifest.get("config") or {}).get("mediaType")
+    return Descriptor(
+        desc.media_type,
+        desc.digest,
+        desc.size,
+        annotations=dict(manifest.get("annotations") or {}) or None,
+        artifact_type=artifact_type,
+    )
+
+
+def _read_fallback_index(store: Store, subject_digest: str) -> tuple[dict[str, Any], str | None]:
+    tag = fallback_tag(subject_digest)
+    try:
+        current: Manifest | None = store.get_manifest(tag, accept=(mt.OCI_INDEX,))
+    except NotFoundError:
+        current = None
+    if current is None:
+        return {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}, None
+    index = current.json()
+    if current.descriptor.media_type not in mt.INDEX_TYPES or not isinstance(
+        index.get("manifests"), list
+    ):
+        raise InputError(
+            f"{store.location}:{tag} exists but is not an image index; "
+            "refusing to overwrite it with a referrers index"
+        )
+    return index, current.etag
+
+
+def add_to_fallback_index(store: Store, subject_digest: str, entry: Descriptor) -> None:
+    """Append ``entry`` to the subject's fallback tag index unless already listed."""
+    tag = fallback_tag(subject_digest)
+    for _attempt in range(_INDEX_UPDATE_ATTEMPTS):
+        index, etag = _read_fallback_index(store, subject_digest)
+        if any(m.get("digest") == entry.digest for m in index["manifests"]):
+            return
+        index["manifests"].append(entry.to_dict())
+        body = json.dumps(index, indent=2).encode()
+        try:
+            store.push_manifest(body, mt.OCI_INDEX, tag=tag, if_match=etag)
+            return
+        except ConcurrentUpdateError:
+            log.info("fallback index %s changed while updating; retrying", tag)
+    raise RegistryError(f"could not update {store.location}:{tag}: it kept changing concurrently")
+
+
+def remove_from_fallback_index(store: Store, subject_digest: str, digest: str) -> bool:
+    """Drop ``digest`` from the subject's fallback index; True when it was listed."""
+    tag = fallback_tag(subject_digest)
+    index, etag = _read_fallback_index(store, subject_digest)
+    kept = [m for m in index["manifests"] if m.get("digest") != digest]
+    if len(kept) == len(index["manifests"]):
+        return False
+    index["manifests"] = kept
+    store.push_manifest(json.dumps(index, indent=2).encode(), mt.OCI_INDEX, tag=tag, if_match=etag)
+    return True
+
+
+def candidate_referrers(
+    store: Store, subject_digest: str, *, mode: ReferrersMode = "auto"
+) -> list[Descriptor]:
+    """Unverified referrer descriptors from the store's index or the fallback tag."""
+    if mode not in REFERRERS_MODES:
+        raise UsageError(f"unknown referrers mode {mode!r} (auto, api or tag)")
+    if mode != "tag":
+        listed = store.list_referrers(subject_digest)
+        if listed is not None:
+            return listed
+        if mode == "api":
+            raise RegistryError(
+                f"{store.location} has no Referrers API (404)",
+                hint="use --referrers-mode auto or tag to read the fallback tag",
+            )
+    try:
+        index, _ = _read_fallback_index(store, subject_digest)
+    except InputError as e:
+        log.warning("ignoring fallback tag: %s", e)
+        return []
+    out = []
+    for entry in index["manifests"]:
+        try:
+            out.append(Descriptor.from_dict(entry))
+        except InputError as e:
+            log.warning("ignoring malformed fallback index entry: %s", e)
+    return out
+
+
+def discover(
+    store: Store,
+    subject_digest: str,
+    *,
+    artifact_type: str | None = None,
+    mode: ReferrersMode = "auto",
+) -> list[Referrer]:
+    """Referrers of ``subject_digest``, each fetched and checked to point at it.
+
+    Index entries are only hints: artifactType and annotations are taken from the fetched
+    manifest, entries lacking them (as go-containerregistry writes) are classified the same
+    way, and a manifest whose own ``subject`` differs is dropped (anyone with push rights can
+    edit a fallback tag).
+    """
+    found: list[Referrer] = []
+    seen: set[str] = set()
+    for candidate in candidate_referrers(store, subject_digest, mode=mode):
+        if candidate.digest in seen:
+            continue
+        seen.add(candidate.digest)
+        try:
+            fetched = store.get_manifest(candidate.digest)
+            manifest = fetched.json()
+        except (NotFoundError, InputError) as e:
+            log.warning("skipping referrer %s: %s", candidate.digest, e)
+            continue
+        if (manifest.get("subject") or {}).get("digest") != subject_digest:
+            log.warning(
+                "skipping %s: listed as a referrer of %s but its subject is %s",
+                candidate.digest,
+                subject_digest,
+                (manifest.get("subject") or {}).get("digest"),
+            )
+            continue
+        desc = index_entry(fetched.descriptor, manifest)
+        if artifact_type and desc.artifact_type != artifact_type:
+            continue
+        found.append(Referrer(desc, manifest))
+    return found
