@@ -62,14 +62,14 @@ def parse_model_layer_type(media_type: str) -> tuple[str, str] | None:
     for ns in MODEL_NAMESPACES:
         prefix = f"application/vnd.{ns}.model."
         if media_type.startswith(prefix):
-            rest = media_type[len(prefix):]
+            rest = media_type[len(prefix) :]
             kind, sep, encoding = rest.partition(".v1.")
             if sep and kind in MODEL_LAYER_KINDS and encoding in MODEL_LAYER_ENCODINGS:
                 return kind, encoding
             return None
     prefix = "application/vnd.kitops.modelkit."
     if media_type.startswith(prefix):
-        kit_kind, sep, encoding = media_type[len(prefix):].partition(".v1.")
+        kit_kind, sep, encoding = media_type[len(prefix) :].partition(".v1.")
         if sep and kit_kind in KITOPS_KINDS and encoding in MODEL_LAYER_ENCODINGS:
             return KITOPS_KINDS[kit_kind], encoding
     return None
