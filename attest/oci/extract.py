@@ -66,6 +66,7 @@ def pull(subject: Subject, store: Store, output: Path, *, overwrite: bool = Fals
         for rel in written:
             dest = output / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
+            _check_inside(output, dest.parent, rel)
             if dest.is_dir() and not dest.is_symlink():
                 shutil.rmtree(dest)
             os.replace(staging / rel, dest)
@@ -112,6 +113,13 @@ def _write_file(staging: Path, rel: str, reader: _HashingReader | IO[bytes], mod
 def _check_inside(root: Path, path: Path, rel: str) -> None:
     if not path.resolve().is_relative_to(root.resolve()):
         raise InputError(f"{rel!r} would be written outside the target directory; refusing it")
+    # Writing through a symlink (even one pointing inside) would make the staged tree differ
+    # from the archive's names: refuse any symlink among the parents.
+    current = root
+    for part in path.relative_to(root).parts if path.is_relative_to(root) else ():
+        current = current / part
+        if current.is_symlink():
+            raise InputError(f"{rel!r} would be written through the symlink {part!r}; refusing it")
 
 
 def _open_tar(reader: _HashingReader, encoding: str) -> tarfile.TarFile:

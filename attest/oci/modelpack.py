@@ -150,6 +150,10 @@ def parse_subject(store: Store, fetched: Manifest, reference: str) -> Subject:
             f"(artifactType {manifest.get('artifactType')!r}, config {config_desc.media_type!r})"
         )
     config = parse_json_object(store.fetch_blob(config_desc), f"config of {reference}")
+    if flavour == "modelpack":
+        # Legacy cnai configs predate the current schema and KitOps has its own: only the
+        # current namespace is held to the current schema.
+        validate_model_config(config)
     layers = [_parse_layer(d, i, reference) for i, d in enumerate(manifest.get("layers") or [])]
     seen: dict[str, int] = {}
     for i, layer in enumerate(layers):

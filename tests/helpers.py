@@ -1,0 +1,83 @@
+"""Small builders shared by tests: tiny model directories and hand-made artifacts."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+from attest.oci import mediatypes as mt
+from attest.oci.store import Descriptor, Store
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_safetensors(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> None:
+    """A valid safetensors file with zero-filled tensors: {name: (dtype, shape)}."""
+    sizes = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8, "U8": 1}
+    header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
+    offset = 0
+    for name, (dtype, shape) in tensors.items():
+        n = sizes[dtype]
+        for dim in shape:
+            n *= dim
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + n]}
+        offset += n
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * offset)
+
+
+def make_model_dir(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    write_safetensors(root / "model.safetensors", {"w": ("F32", [4, 4]), "b": ("BF16", [4])})
+    (root / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (root / "README.md").write_text("---\nlicense: mit\n---\n# Tiny\n")
+    (root / "run.py").write_text("print('hi')\n")
+    (root / "sub").mkdir(exist_ok=True)
+    (root / "sub" / "notes.txt").write_text("notes\n")
+    return root
+
+
+def push_json_blob(store: Store, obj: Any, media_type: str) -> Descriptor:
+    data = json.dumps(obj).encode()
+    desc = Descriptor.for_bytes(media_type, data)
+    store.push_blob(desc, io.BytesIO(data))
+    return desc
+
+
+def push_raw_blob(store: Store, data: bytes, media_type: str, **kw: Any) -> Descriptor:
+    desc = Descriptor.for_bytes(media_type, data, **kw)
+    store.push_blob(desc, io.BytesIO(data))
+    return desc
+
+
+def push_artifact(
+    store: Store,
+    layers: list[Descriptor],
+    *,
+    config: dict[str, Any] | None = None,
+    config_type: str = mt.MODEL_CONFIG,
+    artifact_type: str | None = mt.MODEL_ARTIFACT_TYPE,
+    tag: str = "v1",
+) -> Descriptor:
+    cfg = config or {
+        "descriptor": {"name": "hand-made"},
+        "config": {},
+        "modelfs": {
+            "type": "layers",
+            "diffIds": [d.digest for d in layers] or ["sha256:" + "0" * 64],
+        },
+    }
+    cdesc = push_json_blob(store, cfg, config_type)
+    manifest: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": mt.OCI_MANIFEST,
+        "config": cdesc.to_dict(),
+        "layers": [d.to_dict() for d in layers],
+    }
+    if artifact_type:
+        manifest["artifactType"] = artifact_type
+    return store.push_manifest(json.dumps(manifest).encode(), mt.OCI_MANIFEST, tag=tag).descriptor
