@@ -1,0 +1,208 @@
+"""ModelFacts: everything known about a model, gathered once; every stage reads only this.
+
+The types here are the contract between the readers (``attest/facts/*``) and the stages
+(``attest/stages/*``). They hold plain data (JSON-ready via ``to_dict``), never file handles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# File roles. Same words as ModelPack layer kinds, with "weight-config" spelled for humans.
+Role = Literal["weight", "weight-config", "code", "doc", "dataset"]
+ROLES: tuple[str, ...] = ("weight", "weight-config", "code", "doc", "dataset")
+
+
+@dataclass(frozen=True)
+class FileFact:
+    """One file of the model."""
+
+    path: str  # relative POSIX path inside the model
+    size: int
+    sha256: str  # "sha256:<hex>": the raw layer digest when packed, else hashed once
+    role: Role
+    media_type: str  # the ModelPack layer media type (what a writer would emit for it)
+    layer_digest: str | None = None  # the OCI layer carrying it (None for a plain directory)
+    spdx_license: str | None = None  # from an SPDX-License-Identifier header in the file
+
+
+@dataclass(frozen=True)
+class WeightFacts:
+    """Format facts of one weight file, read from its header only (never the weights)."""
+
+    path: str
+    format: str  # safetensors | gguf | onnx | pt | ...
+    tensor_count: int | None = None
+    parameter_count: int | None = None
+    dtypes: tuple[str, ...] = ()  # as the format names them (safetensors "BF16", GGUF "Q4_K")
+    architecture: str | None = None  # GGUF general.architecture, ONNX graph name...
+    quantization: str | None = None  # GGUF file type name (e.g. "MOSTLY_Q4_K_M")
+    context_length: int | None = None
+    opset: int | None = None  # ONNX
+    producer: str | None = None  # ONNX producer_name/version
+    inputs: tuple[str, ...] = ()  # ONNX graph inputs "name: type[shape]"
+    outputs: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)  # safetensors __metadata__, GGUF kv
+
+
+@dataclass(frozen=True)
+class LicenseFact:
+    """A licence as found: a LICENSE file, card front matter, a header, or a declaration."""
+
+    source: str  # "LICENSE" (path), "README.md#front-matter", "attest.yaml", "file header"
+    spdx_id: str | None  # a known SPDX id/expression, or None when the text is not recognised
+    name: str | None = None  # what the source literally said, when not an SPDX id
+    sha256: str | None = None  # of the licence file, when the source is a file
+
+
+@dataclass(frozen=True)
+class DatasetFact:
+    """A dataset used in the model's lifecycle."""
+
+    name: str  # e.g. "some-org/tiny-corpus" (Hugging Face id) or a declared name
+    use: Literal["training", "testing", "evaluation", "fine-tuning", "unknown"] = "unknown"
+    url: str | None = None
+    license: str | None = None  # SPDX id when known
+    description: str | None = None
+    path: str | None = None  # a dataset file packed with the model
+    sha256: str | None = None
+    source: str = "card"  # "card" | "attest.yaml" | "layer" | "model-index"
+
+
+@dataclass(frozen=True)
+class MetricFact:
+    """One evaluation result (model-index in the card, or declared)."""
+
+    type: str  # e.g. "accuracy"
+    value: float | int | str
+    name: str | None = None
+    task: str | None = None  # e.g. "text-generation"
+    dataset: str | None = None  # dataset name or id
+    split: str | None = None
+
+
+@dataclass
+class CardFacts:
+    """What the model card (README.md) says: front matter and prose sections."""
+
+    path: str
+    front_matter: dict[str, Any] = field(default_factory=dict)  # as parsed, unchanged
+    license: str | None = None
+    language: list[str] = field(default_factory=list)
+    library_name: str | None = None
+    pipeline_tag: str | None = None
+    tags: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    base_model: list[str] = field(default_factory=list)
+    metrics: list[MetricFact] = field(default_factory=list)
+    title: str | None = None  # first H1
+    sections: dict[str, str] = field(default_factory=dict)  # H2 title -> markdown text
+    arxiv: list[str] = field(default_factory=list)  # arXiv links found in the card
+
+
+@dataclass
+class Declared:
+    """``attest.yaml`` (or ``--facts FILE``): what cannot be inferred from the files."""
+
+    path: str
+    name: str | None = None
+    version: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    license: str | None = None
+    datasets: list[DatasetFact] = field(default_factory=list)
+    paper_url: str | None = None
+    technical_report_url: str | None = None
+    source_repository: str | None = None
+    source_commit: str | None = None
+    base_model: str | None = None
+    intended_use: str | None = None
+    out_of_scope_use: str | None = None
+    limitations: str | None = None
+    component_licenses: dict[str, str] = field(default_factory=dict)  # MOF component -> SPDX
+    components: dict[str, list[str]] = field(default_factory=dict)  # MOF component -> paths
+    extra: dict[str, Any] = field(default_factory=dict)  # documented free-form keys
+
+
+@dataclass
+class SubjectInfo:
+    """The ModelPack artifact the facts describe, when they come from one."""
+
+    reference: str  # as given, e.g. "localhost:5000/m/tiny:v1" or "oci:out:tiny"
+    repository: str  # in-toto subject name: "registry/repo" or "oci:PATH"
+    digest: str  # manifest digest
+    media_type: str
+    size: int
+    annotations: dict[str, str] = field(default_factory=dict)  # manifest annotations
+
+
+@dataclass
+class ModelFacts:
+    """Everything known about one model. Built by :func:`attest.facts.gather.gather_facts`."""
+
+    name: str
+    files: list[FileFact]
+    subject: SubjectInfo | None = None
+    version: str | None = None
+    weights: list[WeightFacts] = field(default_factory=list)
+    hf_config: dict[str, Any] | None = None  # config.json
+    generation_config: dict[str, Any] | None = None
+    tokenizer_files: list[str] = field(default_factory=list)
+    chat_template: bool = False
+    card: CardFacts | None = None
+    licenses: list[LicenseFact] = field(default_factory=list)
+    datasets: list[DatasetFact] = field(default_factory=list)  # merged: card + declared + layers
+    modelpack_config: dict[str, Any] | None = None
+    modelfile: str | None = None  # org.cncf.modctl.modelfile annotation or ./Modelfile
+    kitfile: str | None = None
+    declared: Declared | None = None
+    warnings: list[str] = field(default_factory=list)  # what could not be read, said honestly
+
+    # -- derived views, so every stage reads the same answer ------------------------------------
+
+    @property
+    def parameter_count(self) -> int | None:
+        counts = [w.parameter_count for w in self.weights if w.parameter_count is not None]
+        return sum(counts) if counts else None
+
+    @property
+    def license(self) -> str | None:
+        """The model's licence: declared, else the card's, else a recognised LICENSE file."""
+        if self.declared and self.declared.license:
+            return self.declared.license
+        if self.card and self.card.license:
+            return self.card.license
+        ids = sorted({lic.spdx_id for lic in self.licenses if lic.spdx_id})
+        return " AND ".join(ids) if ids else None
+
+    @property
+    def base_models(self) -> list[str]:
+        if self.declared and self.declared.base_model:
+            return [self.declared.base_model]
+        return list(self.card.base_model) if self.card else []
+
+    @property
+    def architecture(self) -> str | None:
+        if self.hf_config and self.hf_config.get("architectures"):
+            return str(self.hf_config["architectures"][0])
+        for w in self.weights:
+            if w.architecture:
+                return w.architecture
+        if self.modelpack_config:
+            return (self.modelpack_config.get("config") or {}).get("architecture")
+        return None
+
+    @property
+    def formats(self) -> list[str]:
+        return sorted({w.format for w in self.weights})
+
+    def files_with_role(self, role: str) -> list[FileFact]:
+        return [f for f in self.files if f.role == role]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["parameter_count"] = self.parameter_count
+        data["license"] = self.license
+        data["architecture"] = self.architecture
+        return data
