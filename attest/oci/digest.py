@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -85,6 +85,7 @@ class _Hashed:
     size: int  # bytes actually hashed
     after: os.stat_result  # fstat of the open file once hashing finished
     stable: bool  # size, mtime and ctime unchanged while hashing
+    finished_ns: int  # wall clock when ``after`` was taken, for the racy-mtime check
 
 
 def _hash_path(
@@ -110,6 +111,7 @@ def _hash_path(
                 if cancel is not None and cancel.is_set():
                     raise _Cancelled
             after = os.fstat(fd)
+            finished_ns = time.time_ns()
     except OSError as exc:
         raise _input_error(path, exc) from exc
     stable = (
@@ -117,7 +119,7 @@ def _hash_path(
         and before.st_mtime_ns == after.st_mtime_ns
         and before.st_ctime_ns == after.st_ctime_ns
     )
-    return _Hashed(f"sha256:{h.hexdigest()}", size, after, stable)
+    return _Hashed(f"sha256:{h.hexdigest()}", size, after, stable, finished_ns)
 
 
 def sha256_file(path: Path, progress: Progress | None = None) -> str:
@@ -332,6 +334,7 @@ def digest_files(
     # Several relpaths may name the same file (symlinks, duplicates): hash it once.
     pending: dict[str, list[int]] = {}
     paths: dict[str, Path] = {}
+    sizes: dict[str, int] = {}
     total = 0
     for i, rel in enumerate(relpaths):
         path = _resolve(root, rel)
@@ -346,6 +349,7 @@ def digest_files(
             continue
         pending[real] = [i]
         paths[real] = path
+        sizes[real] = st.st_size
         total += st.st_size
 
     def record(real: str, hashed: _Hashed) -> None:
@@ -353,7 +357,7 @@ def digest_files(
             results[i] = FileDigest(relpaths[i], hashed.size, hashed.digest)
         if not hashed.stable:
             log.warning("%s changed while being hashed; its digest is not cached", paths[real])
-        elif time.time_ns() - hashed.after.st_mtime_ns > RACY_WINDOW_NS:
+        elif hashed.finished_ns - hashed.after.st_mtime_ns > RACY_WINDOW_NS:
             cache.store(real, hashed.after, hashed.digest)
 
     try:
@@ -364,7 +368,10 @@ def digest_files(
                     for real, path in paths.items():
                         record(real, _hash_path(path, prog))
                 else:
-                    _hash_parallel(paths, n_workers, prog, record)
+                    # Largest first: a big file started last would leave the other workers
+                    # idle while it finishes (longest-processing-time-first scheduling).
+                    order = sorted(paths, key=sizes.__getitem__, reverse=True)
+                    _hash_parallel({r: paths[r] for r in order}, n_workers, prog, record)
     finally:
         cache.save()
     missing = [relpaths[i] for i, r in enumerate(results) if r is None]
@@ -387,7 +394,8 @@ def _hash_parallel(
         }
         not_done = set(futures)
         while not_done:
-            done, not_done = wait(not_done, return_when=FIRST_EXCEPTION)
+            # Record each file as it finishes, so an interrupt still keeps the work done.
+            done, not_done = wait(not_done, return_when=FIRST_COMPLETED)
             for fut in done:
                 exc = fut.exception()
                 if exc is not None and not isinstance(exc, _Cancelled):

@@ -1,0 +1,1 @@
+"""Stages: pure functions ModelFacts (+ earlier statements) -> evidence documents."""
