@@ -228,3 +228,18 @@ def test_digest_command(tmp_path: Path) -> None:
     rows = {r["path"]: r for r in json.loads(proc.stdout)}
     data = (model / "run.py").read_bytes()
     assert rows["run.py"]["digest"] == sha256_bytes(data) and rows["run.py"]["size"] == len(data)
+
+
+def test_run_packs_testdata_model_and_summarises(tmp_path: Path) -> None:
+    from tests.helpers import REPO_ROOT
+
+    model = REPO_ROOT / "testdata" / "models" / "tiny-llm"
+    proc = attest("run", str(model), "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["reference"].startswith("oci:./attest-out:tiny-llm@sha256:")
+    assert summary["files"] == 8 and summary["roles"]["weight"] == 1
+    assert summary["config"]["format"] == "safetensors"
+    assert (tmp_path / "attest-out" / "index.json").is_file()
+    text = attest("run", str(model), cwd=tmp_path)
+    assert text.returncode == 0 and "Packed" in text.stdout

@@ -354,7 +354,9 @@ def pack(
         rels = [r for r in rels if r != modelfile_path.name]  # stored as an annotation instead
     if not rels:
         raise InputError(f"{source} has no files to pack")
-    classified = classify_files(rels, modelfile)
+    # modctl's fallback needs sizes: an unmatched file over 128 MB is a weight, else code.
+    sizes = {rel: (source / rel).stat().st_size for rel in rels}
+    classified = classify_files(rels, modelfile, sizes=sizes)
     files = [c[0] for c in classified]
     digests = digest_files(source, files, workers=workers, cache=cache, progress=progress)
     weights = [path for path, kind, _ in classified if kind == "weight"]
