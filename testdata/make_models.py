@@ -476,7 +476,13 @@ def check(committed: Path) -> list[str]:
         fresh = Path(tmp)
         write_models(fresh)
         want = {p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file()}
-        have = {p.relative_to(committed).as_posix() for p in committed.rglob("*") if p.is_file()}
+        # only the models this script builds (other generators own other directories)
+        have = {
+            p.relative_to(committed).as_posix()
+            for name in BUILDERS
+            for p in (committed / name).rglob("*")
+            if p.is_file()
+        }
         return sorted(
             rel
             for rel in want | have

@@ -150,18 +150,18 @@ def _format_checker(base: FormatChecker) -> FormatChecker:
     return checker
 
 
-_Draft202012 = extend(Draft202012Validator, {"pattern": _pattern_keyword})
+Draft202012Ecma = extend(Draft202012Validator, {"pattern": _pattern_keyword})
 _Draft4 = extend(Draft4Validator, {"pattern": _pattern_keyword})
 
 
 @cache
 def _model_config_validator() -> Validator:
     schema = _load_schema(MODEL_CONFIG_SCHEMA, DRAFT202012_URI)
-    _Draft202012.check_schema(schema)
+    Draft202012Ecma.check_schema(schema)
     resource = Resource.from_contents(schema, default_specification=DRAFT202012)
     # An explicit registry: jsonschema would otherwise fetch unknown $refs over HTTP.
     registry: Registry[Any] = Registry().with_resource(schema["$id"], resource)
-    return _Draft202012(
+    return Draft202012Ecma(
         schema,
         registry=registry,
         format_checker=_format_checker(Draft202012Validator.FORMAT_CHECKER),

@@ -24,7 +24,7 @@ from attest.oci.store import Store
 _CHUNK = 4 * 1024 * 1024
 
 
-class _HashingReader:
+class HashingReader:
     """Wraps a blob stream: hashes what is read so the layer digest is checked on the fly."""
 
     def __init__(self, stream: IO[bytes]) -> None:
@@ -78,7 +78,7 @@ def pull(subject: Subject, store: Store, output: Path, *, overwrite: bool = Fals
 def _extract_layer(store: Store, layer: ModelLayer, index: int, staging: Path) -> list[str]:
     where = f"layer {index} ({layer.descriptor.digest[:19]})"
     with store.open_blob(layer.descriptor) as raw:
-        reader = _HashingReader(raw)
+        reader = HashingReader(raw)
         if layer.encoding == "raw":
             assert layer.path is not None  # parse_subject guarantees it
             _write_file(staging, layer.path, reader, mode=_mode(layer))
@@ -96,7 +96,7 @@ def _mode(layer: ModelLayer) -> int:
     return (mode & 0o777) if isinstance(mode, int) else 0o644
 
 
-def _write_file(staging: Path, rel: str, reader: _HashingReader | IO[bytes], mode: int) -> None:
+def _write_file(staging: Path, rel: str, reader: HashingReader | IO[bytes], mode: int) -> None:
     rel = safe_relpath(rel)
     dest = staging / rel
     _check_inside(staging, dest.parent, rel)
@@ -122,7 +122,7 @@ def _check_inside(root: Path, path: Path, rel: str) -> None:
             raise InputError(f"{rel!r} would be written through the symlink {part!r}; refusing it")
 
 
-def _open_tar(reader: _HashingReader, encoding: str) -> tarfile.TarFile:
+def open_tar(reader: HashingReader, encoding: str) -> tarfile.TarFile:
     if encoding == "tar":
         return tarfile.open(fileobj=reader, mode="r|")  # type: ignore[arg-type]
     if encoding == "tar+gzip":
@@ -135,10 +135,10 @@ def _open_tar(reader: _HashingReader, encoding: str) -> tarfile.TarFile:
     raise InputError(f"unsupported layer encoding {encoding!r}")
 
 
-def _extract_tar(reader: _HashingReader, encoding: str, staging: Path, where: str) -> list[str]:
+def _extract_tar(reader: HashingReader, encoding: str, staging: Path, where: str) -> list[str]:
     written: list[str] = []
     try:
-        with _open_tar(reader, encoding) as tar:
+        with open_tar(reader, encoding) as tar:
             for member in tar:
                 name = safe_relpath(member.name, f"{where} tar member")
                 if member.isdir():

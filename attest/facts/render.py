@@ -1,0 +1,141 @@
+"""ModelFacts as a readable summary (``attest facts REF``); the JSON form is ``facts.to_dict()``.
+
+The summary says what is missing as plainly as what is there: a sparse card or an unreadable
+header is a fact about the model too.
+"""
+
+from __future__ import annotations
+
+from attest.facts.model import ModelFacts, WeightFacts
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # unreachable
+
+
+def _count(n: int | None) -> str:
+    return "unknown" if n is None else f"{n:,}"
+
+
+def _weight_line(w: WeightFacts) -> str:
+    parts = [w.format]
+    if w.tensor_count is not None:
+        parts.append(f"{_count(w.tensor_count)} tensors")
+    if w.parameter_count is not None:
+        parts.append(f"{_count(w.parameter_count)} parameters")
+    if w.dtypes:
+        parts.append("/".join(w.dtypes))
+    for label, value in (
+        ("arch", w.architecture),
+        ("quantization", w.quantization),
+        ("context", w.context_length),
+        ("opset", w.opset),
+        ("producer", w.producer),
+    ):
+        if value is not None:
+            parts.append(f"{label} {value}")
+    line = f"  {w.path}: {', '.join(parts)}"
+    if w.inputs:
+        line += f"\n    inputs:  {'; '.join(w.inputs)}"
+    if w.outputs:
+        line += f"\n    outputs: {'; '.join(w.outputs)}"
+    return line
+
+
+def facts_to_text(facts: ModelFacts) -> str:
+    """A summary of ``facts`` for a terminal, one fact per line, nothing invented."""
+    out: list[str] = []
+    add = out.append
+    add(f"Model         {facts.name}" + (f" {facts.version}" if facts.version else ""))
+    if facts.subject:
+        s = facts.subject
+        add(f"Subject       {s.repository}@{s.digest}")
+        add(f"              {s.media_type}, {_size(s.size)}")
+    add(f"Licence       {facts.license or 'none found'}")
+    add(f"Architecture  {facts.architecture or 'unknown'}")
+    add(f"Parameters    {_count(facts.parameter_count)}")
+    add(f"Formats       {', '.join(facts.formats) or 'none'}")
+    if facts.base_models:
+        add(f"Base model    {', '.join(facts.base_models)}")
+
+    total = sum(f.size for f in facts.files)
+    add("")
+    add(f"Files ({len(facts.files)}, {_size(total)})")
+    width = max((len(f.role) for f in facts.files), default=0)
+    for f in facts.files:
+        extra = f"  [{f.spdx_license}]" if f.spdx_license else ""
+        add(f"  {f.role:<{width}}  {_size(f.size):>10}  {f.sha256[:19]}…  {f.path}{extra}")
+
+    if facts.weights:
+        add("")
+        add("Weights")
+        out.extend(_weight_line(w) for w in facts.weights)
+
+    add("")
+    add("Licences")
+    if not facts.licenses:
+        add("  none found (no LICENSE file, no card licence, no declaration)")
+    for lic in facts.licenses:
+        said = lic.spdx_id or "not recognised"
+        name = f" ({lic.name})" if lic.name else ""
+        add(f"  {lic.source}: {said}{name}")
+
+    add("")
+    card = facts.card
+    if card is None:
+        add("Card          none (no README.md)")
+    else:
+        add(f"Card          {card.path}" + (f": {card.title}" if card.title else ""))
+        for label, value in (
+            ("language", ", ".join(card.language)),
+            ("pipeline", card.pipeline_tag),
+            ("library", card.library_name),
+            ("tags", ", ".join(card.tags)),
+            ("papers", ", ".join(card.arxiv)),
+        ):
+            if value:
+                add(f"  {label}: {value}")
+        add(f"  sections: {', '.join(card.sections) or 'none'}")
+        for m in card.metrics:
+            where = ", ".join(x for x in (m.task, m.dataset, m.split) if x)
+            add(f"  metric: {m.name or m.type} = {m.value}" + (f" ({where})" if where else ""))
+
+    add("")
+    add("Datasets")
+    if not facts.datasets:
+        add("  none declared or found")
+    for d in facts.datasets:
+        extra = ", ".join(x for x in (d.path, d.license, d.url) if x)
+        add(f"  {d.name}: {d.use}, from {d.source}" + (f" ({extra})" if extra else ""))
+
+    add("")
+    add(f"Tokenizer     {', '.join(facts.tokenizer_files) or 'none'}")
+    add(f"Chat template {'yes' if facts.chat_template else 'no'}")
+    add(f"HF config     {'config.json' if facts.hf_config is not None else 'none'}")
+    add(f"Modelfile     {'yes' if facts.modelfile else 'no'}")
+    if facts.kitfile:
+        add("Kitfile       yes")
+    if facts.declared:
+        d = facts.declared
+        add(f"Declared      {d.path}")
+        for label, value in (
+            ("paper", d.paper_url),
+            ("technical report", d.technical_report_url),
+            ("source", d.source_repository),
+            ("commit", d.source_commit),
+            ("authors", ", ".join(d.authors)),
+        ):
+            if value:
+                add(f"  {label}: {value}")
+        for component, paths in d.components.items():
+            add(f"  component {component}: {', '.join(paths)}")
+    if facts.warnings:
+        add("")
+        add("Warnings")
+        out.extend(f"  - {w}" for w in facts.warnings)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,395 @@
+"""Where a model's files are: one interface over a directory and a ModelPack artifact.
+
+:class:`ModelSource` lists the files (path, size, sha256, role) and reads small files and weight
+headers. Its two implementations keep the project's promises about I/O:
+
+- :class:`DirectorySource` hashes every file once, in parallel, through the digest cache, and
+  reads a weight header by opening the file and reading only the header.
+- :class:`SubjectSource` never re-hashes a raw layer (its digest *is* the file's sha256) and reads
+  a raw weight's header by opening the blob and reading only the first bytes. A tar layer is
+  streamed once: each member is hashed, small files worth reading are kept, weight headers are
+  captured on the way, and the layer digest is checked at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import tarfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from attest.errors import InputError
+from attest.facts.licenses import SPDX_HEADER_BYTES, is_license_file
+from attest.facts.model import FileFact, Role
+from attest.facts.weights import HEADER_FORMATS, capture_header, weight_format
+from attest.oci import mediatypes as mt
+from attest.oci.digest import DigestCache, digest_files
+from attest.oci.extract import HashingReader, open_tar  # the one tar-streaming implementation
+from attest.oci.modelfile import classify_files, parse_modelfile
+from attest.oci.modelpack import ModelLayer, Subject, list_model_files, safe_relpath
+from attest.oci.store import Store
+
+# Files read whole to gather facts (base names, case-insensitive), and the size cap for them.
+WANTED_FILES = frozenset(
+    {
+        "config.json",
+        "generation_config.json",
+        "tokenizer_config.json",
+        "chat_template.jinja",
+        "readme.md",
+        "attest.yaml",
+        "modelfile",
+        "kitfile",
+    }
+)
+WANTED_LIMIT = 16 * 1024 * 1024
+# Any other non-weight file: only its head is read (an SPDX-License-Identifier header).
+HEAD_BYTES = SPDX_HEADER_BYTES
+_CHUNK = 1024 * 1024
+
+KIND_ROLES: dict[str, Role] = {
+    "weight": "weight",
+    "weight.config": "weight-config",
+    "code": "code",
+    "doc": "doc",
+    "dataset": "dataset",
+}
+
+
+def is_wanted(path: str) -> bool:
+    """Whether facts are read from the whole of ``path`` (a card, a config, a licence...)."""
+    return posixpath.basename(path).lower() in WANTED_FILES or is_license_file(path)
+
+
+class ModelSource(ABC):
+    """The files of one model and bounded reads of them. Subclasses list and open files."""
+
+    #: where the files are, for messages ("./my-model", "oci:out@sha256:...")
+    location: str
+    #: the model's name when nothing better is known (directory name, repository name)
+    default_name: str
+    #: the Modelfile / Kitfile text that goes with the model, if any
+    modelfile: str | None = None
+    kitfile: str | None = None
+    #: the ModelPack (or KitOps) config blob, for artifacts
+    modelpack_config: dict[str, Any] | None = None
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self._files: list[FileFact] | None = None
+        self._by_path: dict[str, FileFact] = {}
+
+    def files(self) -> list[FileFact]:
+        """Every file of the model, sorted by path; hashed at most once per source."""
+        if self._files is None:
+            self._files = sorted(self._list_files(), key=lambda f: f.path)
+            self._by_path = {f.path: f for f in self._files}
+        return list(self._files)
+
+    def file(self, path: str) -> FileFact:
+        self.files()
+        try:
+            return self._by_path[path]
+        except KeyError:
+            raise InputError(f"{self.location} has no file {path!r}") from None
+
+    @abstractmethod
+    def _list_files(self) -> list[FileFact]: ...
+
+    @abstractmethod
+    def open(self, path: str, max_bytes: int | None = None) -> IO[bytes]:
+        """A stream of ``path``'s content, ending after ``max_bytes`` when given."""
+
+    @abstractmethod
+    def read_header(self, path: str) -> bytes:
+        """The header bytes of weight ``path`` (see :func:`attest.facts.weights.capture_header`)."""
+
+    def read_head(self, path: str, n: int) -> bytes:
+        """The first ``n`` bytes of ``path`` (fewer if it is shorter)."""
+        with self.open(path, max_bytes=n) as f:
+            return _read_up_to(f, n)
+
+    def read_all(self, path: str, limit: int) -> bytes:
+        """All of small file ``path``; InputError when it is larger than ``limit``."""
+        size = self.file(path).size
+        if size > limit:
+            raise InputError(
+                f"{self.location}: {path} is {size} bytes, over the {limit}-byte limit"
+            )
+        with self.open(path, max_bytes=limit) as f:
+            return _read_up_to(f, limit)
+
+
+# -- a directory ------------------------------------------------------------------------------
+
+
+class DirectorySource(ModelSource):
+    """A model directory, listed and classified as ``attest pack`` would package it."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        modelfile: str | Path | None = None,
+        *,
+        cache: DigestCache | None = None,
+        workers: int | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise InputError(f"{self.root} is not a directory")
+        self.location = str(self.root)
+        self._cache, self._workers, self._progress = cache, workers, progress
+        self._modelfile_path = Path(modelfile) if modelfile is not None else None
+        if self._modelfile_path is None and (self.root / "Modelfile").is_file():
+            self._modelfile_path = self.root / "Modelfile"
+        self._parsed_modelfile = None
+        if self._modelfile_path is not None:
+            try:
+                self.modelfile = self._modelfile_path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"cannot read Modelfile {self._modelfile_path}: {exc}") from None
+            self._parsed_modelfile = parse_modelfile(
+                self.modelfile, source=str(self._modelfile_path)
+            )
+        self.default_name = (
+            self._parsed_modelfile.name
+            if self._parsed_modelfile and self._parsed_modelfile.name
+            else self.root.resolve().name
+        )
+        kitfile = self.root / "Kitfile"
+        if kitfile.is_file():
+            self.kitfile = kitfile.read_text(encoding="utf-8", errors="replace")
+
+    def _list_files(self) -> list[FileFact]:
+        rels = list_model_files(self.root)
+        mf = self._modelfile_path
+        if mf is not None and mf.resolve().parent == self.root.resolve():
+            rels = [r for r in rels if r != mf.name]  # packed as an annotation, not a layer
+        sizes = {rel: (self.root / rel).stat().st_size for rel in rels}
+        classified = classify_files(rels, self._parsed_modelfile, sizes=sizes)
+        paths = [path for path, _, _ in classified]
+        digests = digest_files(
+            self.root, paths, workers=self._workers, cache=self._cache, progress=self._progress
+        )
+        return [
+            FileFact(
+                path=path,
+                size=d.size,
+                sha256=d.digest,
+                role=KIND_ROLES[kind],
+                media_type=mt.model_layer_type(kind, "raw"),
+            )
+            for (path, kind, _), d in zip(classified, digests, strict=True)
+        ]
+
+    def open(self, path: str, max_bytes: int | None = None) -> IO[bytes]:
+        self.file(path)  # only files of the model
+        try:
+            stream: IO[bytes] = open(self.root / path, "rb")  # noqa: SIM115 - caller closes
+        except OSError as exc:
+            raise InputError(f"cannot read {self.root / path}: {exc.strerror or exc}") from None
+        return stream if max_bytes is None else _Limited(stream, max_bytes)
+
+    def read_header(self, path: str) -> bytes:
+        fact = self.file(path)
+        with self.open(path) as f:
+            return capture_header(weight_format(path), f, path=path, size=fact.size)
+
+
+# -- a ModelPack artifact ---------------------------------------------------------------------
+
+
+@dataclass
+class _Member:
+    """What a tar-layer scan kept of one file: its content or head, and its weight header."""
+
+    data: bytes  # whole content when ``whole``, else the first HEAD_BYTES
+    whole: bool
+    header: bytes | None = None
+    header_error: Exception | None = field(default=None, repr=False)
+
+
+class SubjectSource(ModelSource):
+    """The files of a resolved ModelPack/KitOps artifact, read through its store."""
+
+    def __init__(self, store: Store, subject: Subject, *, name: str | None = None) -> None:
+        super().__init__()
+        self.store, self.subject = store, subject
+        self.location = subject.reference
+        self.modelpack_config = subject.config
+        annotations = subject.annotations
+        self.modelfile = annotations.get(mt.ANNOTATION_MODELFILE)
+        self.kitfile = annotations.get(mt.ANNOTATION_KITFILE)
+        self.default_name = name or _name_from_reference(subject.reference)
+        self._raw: dict[str, ModelLayer] = {}
+        self._members: dict[str, _Member] = {}
+
+    def _list_files(self) -> list[FileFact]:
+        facts: list[FileFact] = []
+        for index, layer in enumerate(self.subject.layers):
+            role = KIND_ROLES[layer.kind]
+            media_type = mt.model_layer_type(layer.kind, "raw")
+            if layer.encoding == "raw":
+                assert layer.path is not None  # parse_subject guarantees it
+                self._claim(layer.path, index)
+                self._raw[layer.path] = layer
+                facts.append(
+                    FileFact(
+                        path=layer.path,
+                        size=layer.descriptor.size,
+                        sha256=layer.descriptor.digest,  # the raw layer digest: never re-hashed
+                        role=role,
+                        media_type=media_type,
+                        layer_digest=layer.descriptor.digest,
+                    )
+                )
+            else:
+                for path, size, digest in self._scan_tar(layer, index):
+                    facts.append(
+                        FileFact(path, size, digest, role, media_type, layer.descriptor.digest)
+                    )
+        return facts
+
+    def _claim(self, path: str, index: int) -> None:
+        if path in self._raw or path in self._members:
+            raise InputError(f"{self.location}: {path!r} appears twice (again in layer {index})")
+
+    def _scan_tar(self, layer: ModelLayer, index: int) -> list[tuple[str, int, str]]:
+        """Stream a tar layer once: hash members, keep what facts need, check the digest."""
+        where = f"{self.location}: layer {index} ({layer.descriptor.digest[:19]})"
+        found: list[tuple[str, int, str]] = []
+        with self.store.open_blob(layer.descriptor) as blob:
+            hashing = HashingReader(blob)
+            try:
+                with open_tar(hashing, layer.encoding) as tar:
+                    for member in tar:
+                        name = safe_relpath(member.name, f"{where} tar member")
+                        if member.isdir():
+                            continue
+                        if not member.isfile():
+                            self.warnings.append(
+                                f"{where}: tar member {name!r} is not a regular file; not listed"
+                            )
+                            continue
+                        self._claim(name, index)
+                        stream = tar.extractfile(member)
+                        assert stream is not None
+                        digest = self._keep_member(name, member.size, layer.kind, stream)
+                        found.append((name, member.size, digest))
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise InputError(
+                    f"{where}: not a readable {layer.encoding} archive: {exc}"
+                ) from None
+            hashing.drain()
+        if hashing.digest != layer.descriptor.digest or hashing.count != layer.descriptor.size:
+            raise InputError(f"{where}: content does not match its digest")
+        return found
+
+    def _keep_member(self, name: str, size: int, kind: str, stream: IO[bytes]) -> str:
+        member = HashingReader(stream)
+        fmt = weight_format(name)
+        if kind == "weight" and fmt in HEADER_FORMATS:
+            kept = _Member(b"", whole=False)
+            try:
+                kept.header = capture_header(fmt, member, path=name, size=size)
+            except Exception as exc:  # re-raised when the header is asked for
+                kept.header_error = exc
+        elif kind != "weight" and is_wanted(name) and size <= WANTED_LIMIT:
+            kept = _Member(_read_up_to(member, size), whole=True)
+        elif kind != "weight":
+            head = _read_up_to(member, HEAD_BYTES)
+            kept = _Member(head, whole=len(head) == size)
+        else:
+            kept = _Member(b"", whole=False)
+        member.drain()
+        if member.count != size:
+            raise InputError(f"{self.location}: tar member {name!r} is shorter than its header")
+        self._members[name] = kept
+        return member.digest
+
+    def open(self, path: str, max_bytes: int | None = None) -> IO[bytes]:
+        fact = self.file(path)
+        if path in self._raw:
+            layer = self._raw[path]
+            # Whole small files come verified from fetch_blob; anything else is a prefix read.
+            if max_bytes is not None and max_bytes >= fact.size and fact.size <= WANTED_LIMIT:
+                return io.BytesIO(self.store.fetch_blob(layer.descriptor))
+            blob = self.store.open_blob(layer.descriptor)
+            return blob if max_bytes is None else _Limited(blob, max_bytes)
+        kept = self._members[path]
+        wanted = fact.size if max_bytes is None else min(max_bytes, fact.size)
+        if not kept.whole and wanted > len(kept.data):
+            raise InputError(
+                f"{self.location}: {path} sits in a tar layer and only its first "
+                f"{len(kept.data)} bytes were kept while streaming it"
+            )
+        return io.BytesIO(kept.data[:wanted])
+
+    def read_header(self, path: str) -> bytes:
+        fact = self.file(path)
+        if path in self._raw:
+            with self.store.open_blob(self._raw[path].descriptor) as blob:
+                return capture_header(weight_format(path), blob, path=path, size=fact.size)
+        kept = self._members[path]
+        if kept.header_error is not None:
+            raise kept.header_error
+        if kept.header is None:
+            raise InputError(f"{self.location}: no header was captured for {path}")
+        return kept.header
+
+
+def _name_from_reference(reference: str) -> str:
+    base = reference.split("@", 1)[0]
+    if base.startswith("oci:"):
+        base = base[4:]
+        head, sep, tail = base.rpartition(":")
+        if sep and "/" not in tail:
+            base = head
+        return Path(base).resolve().name or base
+    last = base.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0] or reference
+
+
+# -- stream helpers ---------------------------------------------------------------------------
+
+
+def _read_up_to(stream: IO[bytes], n: int) -> bytes:
+    """Up to ``n`` bytes: stop only at EOF, not at a short read."""
+    parts: list[bytes] = []
+    left = n
+    while left > 0:
+        chunk = stream.read(min(left, _CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+class _Limited(io.RawIOBase):
+    """A stream that ends after ``limit`` bytes of ``inner``; closing it closes ``inner``."""
+
+    def __init__(self, inner: IO[bytes], limit: int) -> None:
+        super().__init__()
+        self._inner, self._left = inner, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        if self._left <= 0:
+            return 0
+        data = self._inner.read(min(len(buf), self._left))
+        buf[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
