@@ -19,7 +19,6 @@ import click
 
 from attest import __version__
 from attest.errors import AttestError, UsageError
-from attest.oci import mediatypes as mt
 from attest.oci.reference import Reference, parse_reference
 from attest.oci.referrers import REFERRERS_MODES
 from attest.oci.store import Store
@@ -459,6 +458,100 @@ def copy(
     )
 
 
+# -- facts and SBOMs --------------------------------------------------------------------------
+
+
+def _load_facts(
+    source: str, facts_file: Path | None, plain_http: bool, insecure: bool
+) -> tuple[Any, Store | None, Reference | None]:
+    """ModelFacts of a model directory or of a ModelPack reference (never re-hashing layers)."""
+    from attest.facts.gather import facts_for_directory, facts_for_reference
+
+    if not source.startswith("oci:") and Path(source).is_dir():
+        return facts_for_directory(Path(source), facts_file), None, None
+    if not source.startswith("oci:") and "/" not in source:
+        raise UsageError(f"{source} is neither a directory nor a reference")
+    ref = parse_reference(source)
+    store = _store_for(ref, plain_http, insecure)
+    return facts_for_reference(store, _target(store, ref), source, facts_file), store, ref
+
+
+FACTS_FILE = click.option(
+    "--facts", "facts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Declarations (attest.yaml schema); default: attest.yaml beside the model.",
+)  # fmt: skip
+
+
+@cli.command()
+@click.argument("source")
+@FACTS_FILE
+@registry_options
+@FORMAT
+def facts(source: str, facts_file: Path | None, plain_http: bool, insecure: bool, fmt: str) -> None:
+    """Print what is known about a model (a directory or a ModelPack reference)."""
+    from attest.facts.render import facts_to_text
+
+    model, _, _ = _load_facts(source, facts_file, plain_http, insecure)
+    for warning in model.warnings:
+        log.warning("%s", warning)
+    _emit(fmt, model.to_dict(), lambda: facts_to_text(model))
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--format", "sbom_fmt", type=click.Choice(["cyclonedx", "spdx", "spdx3"]),
+              default="cyclonedx", show_default=True, help="SBOM format.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the document here instead of stdout.")  # fmt: skip
+@click.option("--statement", is_flag=True, help="Print the in-toto statement, not the document.")
+@click.option("--attach", "do_attach", is_flag=True, help="Attach the SBOM to the artifact.")
+@FACTS_FILE
+@registry_options
+@referrers_mode_option
+def sbom(
+    source: str,
+    sbom_fmt: str,
+    output: Path | None,
+    statement: bool,
+    do_attach: bool,
+    facts_file: Path | None,
+    plain_http: bool,
+    insecure: bool,
+    referrers_mode: str,
+) -> None:
+    """Generate a CycloneDX 1.6, SPDX 2.3 or SPDX 3.0.1 SBOM of a model, validated."""
+    from attest.fileio import atomic_write
+    from attest.publish import attach_document
+    from attest.stages.sbom.stage import build_document, document_bytes, sbom_evidence
+    from attest.stages.statement import statement_bytes
+
+    model, store, ref = _load_facts(source, facts_file, plain_http, insecure)
+    if (statement or do_attach) and store is None:
+        raise UsageError("--statement and --attach need a ModelPack reference, not a directory")
+    if store is not None:
+        evidence = sbom_evidence(model, sbom_fmt)
+        assert evidence.document is not None
+        data = (
+            (json.dumps(evidence.statement, indent=2, sort_keys=True) + "\n").encode()
+            if statement
+            else evidence.document
+        )
+    else:
+        _, doc = build_document(model, sbom_fmt)
+        data = document_bytes(doc)
+    if do_attach:
+        assert store is not None and model.subject is not None
+        subject = store.get_manifest(model.subject.digest).descriptor
+        desc = attach_document(store, subject, evidence, mode=referrers_mode)  # type: ignore[arg-type]
+        log.info("attached %s as %s (statement %d bytes)", sbom_fmt, desc.digest,
+                 len(statement_bytes(evidence.statement)))  # fmt: skip
+        click.echo(f"attached {desc.digest}", err=True)
+    if output:
+        atomic_write(output, data)
+    else:
+        click.echo(data.decode(), nl=False)
+
+
 # -- run --------------------------------------------------------------------------------------
 
 
@@ -467,41 +560,49 @@ def copy(
 @click.option("--to", "to", help="Where to put the artifact (default: oci:./attest-out:NAME).")
 @click.option("--modelfile", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--no-creation-time", is_flag=True, help="Omit createdAt: reproducible digests.")
+@FACTS_FILE
 @registry_options
+@referrers_mode_option
 @FORMAT
 def run(
     source: Path,
     to: str | None,
     modelfile: Path | None,
     no_creation_time: bool,
+    facts_file: Path | None,
     plain_http: bool,
     insecure: bool,
+    referrers_mode: str,
     fmt: str,
 ) -> None:
     """Pack a model, generate and attach its evidence, and print one summary."""
-    from attest.oci.referrers import discover
+    from attest.pipeline import run_pipeline
 
     if not source.is_dir():
         raise UsageError(f"{source} is not a model directory")
     if to is None:
         to = f"oci:./attest-out:{_tag_for(source.resolve().name)}"
-    result, ref = _pack(source, to, modelfile, None, no_creation_time, None, plain_http, insecure)
-    store = _store_for(ref, plain_http, insecure)
-    attached = [r.to_dict() for r in discover(store, result.descriptor.digest)]
-    roles: dict[str, int] = {}
-    for layer in result.manifest["layers"]:
-        kind = mt.parse_model_layer_type(layer["mediaType"])
-        if kind:
-            roles[kind[0]] = roles.get(kind[0], 0) + 1
+    ref = parse_reference(to)
+    if ref.digest:
+        raise UsageError(f"--to {to}: give a tag, not a digest")
+    ref = ref if ref.tag else ref.with_tag(DEFAULT_TAG)
+    store = _store_for(ref, plain_http, insecure, create=True)
+    result = run_pipeline(
+        source, store, ref.tag or DEFAULT_TAG, modelfile=modelfile, facts_file=facts_file,
+        creation_time=not no_creation_time, referrers_mode=referrers_mode,  # type: ignore[arg-type]
+        reference=str(ref),
+    )  # fmt: skip
+    layers = result.packed.manifest["layers"]
     summary = {
-        "reference": _subject_ref(ref, result.descriptor.digest),
-        "digest": result.descriptor.digest,
-        "files": len(result.manifest["layers"]),
-        "bytes": sum(layer["size"] for layer in result.manifest["layers"]),
-        "roles": roles,
-        "config": result.config["config"],
-        "stages": [{"stage": "pack", "status": "ok"}],
-        "referrers": attached,
+        "reference": _subject_ref(ref, result.digest),
+        "digest": result.digest,
+        "files": len(layers),
+        "bytes": sum(layer["size"] for layer in layers),
+        "roles": result.roles(),
+        "config": result.packed.config["config"],
+        "license": result.facts.license,
+        "stages": [s.to_dict() for s in result.stages],
+        "warnings": result.facts.warnings,
     }
 
     def text() -> str:
@@ -510,10 +611,13 @@ def run(
         lines = [
             f"Packed     {summary['reference']}",
             f"Files      {summary['files']} ({_human(summary['bytes'])}): "
-            + ", ".join(f"{n} {k}" for k, n in sorted(roles.items())),
-            f"Model      {facts or 'no weight facts'}",
-            f"Evidence   {len(attached)} referrers attached",
+            + ", ".join(f"{n} {k}" for k, n in sorted(result.roles().items())),
+            f"Model      {facts or 'no weight facts'}; licence {summary['license'] or 'unknown'}",
         ]
+        for stage in result.stages:
+            lines.append(f"{stage.stage:<10} {stage.status}: {stage.detail}")
+            for item in stage.attached:
+                lines.append(f"             {item['file']:<20} {item['digest']}")
         return "\n".join(lines)
 
     _emit(fmt, summary, text)

@@ -7,6 +7,7 @@ The types here are the contract between the readers (``attest/facts/*``) and the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 # File roles. Same words as ModelPack layer kinds, with "weight-config" spelled for humans.
@@ -192,6 +193,22 @@ class ModelFacts:
         if self.modelpack_config:
             return (self.modelpack_config.get("config") or {}).get("architecture")
         return None
+
+    @property
+    def created_at(self) -> datetime | None:
+        """The ModelPack ``descriptor.createdAt`` (UTC, whole seconds): the only timestamp
+        evidence documents may carry, so they stay reproducible."""
+        descriptor = (self.modelpack_config or {}).get("descriptor") or {}
+        value = descriptor.get("createdAt")
+        if not isinstance(value, str):
+            return None
+        try:  # Python 3.10's fromisoformat does not read the "Z" suffix
+            parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            return None
+        return parsed.astimezone(timezone.utc).replace(microsecond=0)
 
     @property
     def formats(self) -> list[str]:

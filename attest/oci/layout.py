@@ -19,6 +19,7 @@ from typing import IO, Any
 from filelock import FileLock
 
 from attest.errors import InputError, NotFoundError
+from attest.fileio import atomic_write, fsync_dir
 from attest.oci import mediatypes as mt
 from attest.oci.store import (
     Descriptor,
@@ -63,8 +64,8 @@ class LayoutStore:
     def _init_layout(self) -> None:
         (self.root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
         empty_index = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}
-        _atomic_write(self.root / "index.json", _dump(empty_index))
-        _atomic_write(
+        atomic_write(self.root / "index.json", _dump(empty_index))
+        atomic_write(
             self.root / "oci-layout", _dump({"imageLayoutVersion": mt.OCI_LAYOUT_VERSION})
         )
 
@@ -88,7 +89,7 @@ class LayoutStore:
             yield index
             after = _dump(index)
             if after != before:
-                _atomic_write(self.root / "index.json", after)
+                atomic_write(self.root / "index.json", after)
 
     def blob_path(self, digest: str) -> Path:
         alg, hexpart = validate_digest(digest)
@@ -129,7 +130,7 @@ class LayoutStore:
         if target.is_file():
             return False
         _check_bytes(data, desc, self.location)
-        _atomic_write(target, data)
+        atomic_write(target, data)
         return True
 
     def get_manifest(self, reference: str, accept: tuple[str, ...] | None = None) -> Manifest:
@@ -247,31 +248,6 @@ def _check_bytes(data: bytes, desc: Descriptor, where: str) -> None:
         raise InputError(f"{where}: blob content does not match its digest {desc.digest}")
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
-
-
 def _write_verified(
     target: Path, desc: Descriptor, read: Callable[[int], bytes], where: str
 ) -> None:
@@ -298,4 +274,4 @@ def _write_verified(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)

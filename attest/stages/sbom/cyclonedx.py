@@ -14,7 +14,6 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from cyclonedx.contrib.license.factories import LicenseFactory
@@ -100,7 +99,7 @@ def build_cyclonedx(facts: ModelFacts) -> dict[str, Any]:
     _check_urls(facts)
     datasets = _unique_datasets(facts.datasets)
     doc = _library_json(facts, datasets)
-    if _created_at(facts) is None:
+    if facts.created_at is None:
         # The library always stamps wall-clock time; an unknown creation time is left out instead.
         doc["metadata"].pop("timestamp", None)
     card = model_card(facts, [dataset_ref(d) for d in datasets])
@@ -194,7 +193,7 @@ def _library_json(facts: ModelFacts, datasets: list[DatasetFact]) -> dict[str, A
         metadata=BomMetaData(
             component=model,
             tools=ToolRepository(components=[_tool_component()]),
-            timestamp=_created_at(facts),
+            timestamp=facts.created_at,
         ),
     )
     bom.register_dependency(model, files + data)
@@ -373,19 +372,6 @@ def _hex(digest: str, what: str) -> str:
 
 def _file_by_path(facts: ModelFacts, path: str) -> FileFact | None:
     return next((f for f in facts.files if f.path == path), None)
-
-
-def _created_at(facts: ModelFacts) -> datetime | None:
-    """The artifact's ModelPack ``descriptor.createdAt``: the only timestamp a BOM may carry."""
-    descriptor = (facts.modelpack_config or {}).get("descriptor") or {}
-    value = descriptor.get("createdAt")
-    if not isinstance(value, str):
-        return None
-    try:  # Python 3.10's fromisoformat does not read the "Z" suffix
-        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 def _unique_datasets(datasets: Iterable[DatasetFact]) -> list[DatasetFact]:

@@ -254,17 +254,7 @@ def unique_datasets(datasets: Iterable[DatasetFact]) -> dict[str, list[DatasetFa
 
 def created_at(facts: ModelFacts) -> datetime | None:
     """The ModelPack ``descriptor.createdAt`` (UTC, whole seconds), or None."""
-    descriptor = (facts.modelpack_config or {}).get("descriptor") or {}
-    value = descriptor.get("createdAt")
-    if not isinstance(value, str):
-        return None
-    try:  # Python 3.10's fromisoformat does not read the "Z" suffix
-        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(timezone.utc).replace(microsecond=0)
+    return facts.created_at
 
 
 def creation_time(facts: ModelFacts) -> tuple[datetime, str]:
