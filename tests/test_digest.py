@@ -131,17 +131,30 @@ def test_sha256_file_fifo_does_not_block(tmp_path: Path) -> None:
         sha256_file(fifo)
 
 
+@pytest.mark.timeout(20)
+def test_path_turned_fifo_after_stat_does_not_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stat pass saw a regular file; by open() time it is a FIFO with no writer.
+    fifo = tmp_path / "was-a-file"
+    os.mkfifo(fifo)
+    fake = os.stat(__file__)
+    monkeypatch.setattr(dg, "_stat_regular", lambda path: fake)
+    with pytest.raises(InputError, match="not a regular file"):
+        sha256_file(fifo)
+
+
 def test_sha256_file_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # We run as root, where chmod 000 does not stop reads: simulate EACCES at open().
     p = _write(tmp_path / "secret.bin", b"data")
-    real_open = open
+    real_open = os.open
 
-    def deny(file: object, *args: object, **kwargs: object) -> object:
+    def deny(file: object, *args: object, **kwargs: object) -> int:
         if Path(str(file)) == p:
             raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("builtins.open", deny)
+    monkeypatch.setattr(dg.os, "open", deny)
     with pytest.raises(InputError, match=r"secret\.bin.*permission denied"):
         sha256_file(p)
 
@@ -202,13 +215,18 @@ def test_cache_hit_never_opens_file(
 ) -> None:
     root, files = model
     digest_files(root, list(files))
-    real_open = open
+    real_open, real_os_open = open, os.open
 
     def no_model_open(file: object, *args: object, **kwargs: object) -> object:
         assert not str(file).startswith(str(root)), f"opened {file}"
         return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
 
+    def no_model_os_open(file: object, *args: object, **kwargs: object) -> int:
+        assert not str(file).startswith(str(root)), f"opened {file}"
+        return real_os_open(file, *args, **kwargs)  # type: ignore[arg-type]
+
     monkeypatch.setattr("builtins.open", no_model_open)
+    monkeypatch.setattr(dg.os, "open", no_model_os_open)
     assert [d.digest for d in digest_files(root, list(files))] == [
         _expected(b) for b in files.values()
     ]
@@ -316,19 +334,38 @@ def test_corrupt_cache_tolerated(
         assert len(doc["entries"]) == 1
 
 
-def test_cache_entry_with_wrong_types_is_a_miss(
-    model: tuple[Path, dict[str, bytes]], _isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("bad_digest", [12345, "sha256:abc", "md5:" + "0" * 64])
+def test_cache_entry_with_bad_digest_is_a_miss(
+    model: tuple[Path, dict[str, bytes]],
+    _isolated_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    bad_digest: object,
 ) -> None:
     root, files = model
     digest_files(root, ["config.json"])
     cache_file = _isolated_cache / DigestCache.FILENAME
     doc = json.loads(cache_file.read_bytes())
     (key,) = doc["entries"]
-    doc["entries"][key][3] = 12345  # digest not a string
+    doc["entries"][key][3] = bad_digest
     cache_file.write_text(json.dumps(doc))
     counter = CountingHash(monkeypatch)
     assert digest_files(root, ["config.json"])[0].digest == _expected(files["config.json"])
     assert len(counter.paths) == 1
+
+
+def test_cache_hit_refreshes_old_last_used(
+    model: tuple[Path, dict[str, bytes]], _isolated_cache: Path
+) -> None:
+    root, _ = model
+    digest_files(root, ["config.json"])
+    cache_file = _isolated_cache / DigestCache.FILENAME
+    doc = json.loads(cache_file.read_bytes())
+    (key,) = doc["entries"]
+    doc["entries"][key][4] = 0  # last used in 1970
+    cache_file.write_text(json.dumps(doc))
+    digest_files(root, ["config.json"])
+    used = json.loads(cache_file.read_bytes())["entries"][key][4]
+    assert used > time.time() - 60
 
 
 def test_unwritable_cache_dir_does_not_fail(
