@@ -9,3 +9,8 @@ from tests.registry_fixtures import (  # noqa: F401 - pytest finds fixtures and 
     registry_basic_auth_server,
     registry_server,
 )
+from tests.sigstore_fixtures import (  # noqa: F401 - pytest finds fixtures by name
+    sigstore_stand_in,
+    sigstore_trust_config,
+    sigstore_trusted_root,
+)

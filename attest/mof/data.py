@@ -1,7 +1,7 @@
 """The MOF framework data (``mof/`` at the repository top level), found and loaded once.
 
 ``mof/`` is content that governance people edit, so it lives outside the Python package. A wheel
-carries it as ``attest/mof/_data/`` (pyproject maps the directory there); a source checkout or an
+carries it as ``attest/_content/mof/`` (``setup.py`` maps it there); a source checkout or an
 editable install reads ``<repo>/mof`` directly. Either way the files are checked on load: a
 broken edit fails loudly here rather than mis-scoring a model.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from attest.content import content_dir
 from attest.errors import InternalError
 from attest.mof.licenses import LicenseCatalog, LicenseInfo
 
@@ -82,15 +83,8 @@ class Framework:
 
 
 def default_data_dir() -> Path:
-    """``attest/mof/_data`` in a wheel, else ``<repo>/mof`` in a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data", here.parent.parent / "mof"):
-        if (candidate / "components.yaml").is_file():
-            return candidate
-    raise InternalError(
-        f"MOF framework data not found (looked in {here / '_data'} and {here.parent.parent / 'mof'})",
-        hint="reinstall attest; a wheel must carry attest/mof/_data",
-    )
+    """``attest/_content/mof`` in a wheel, else ``<repo>/mof`` in a checkout."""
+    return content_dir("mof")
 
 
 @cache
@@ -187,4 +181,4 @@ def _check(fw: Framework) -> None:
         if fw.component(key) is None:
             problems.append(f"component {key!r} is missing")
     if problems:
-        raise InternalError(f"MOF framework data in {fw.data_dir} is broken: " + "; ".join(problems))
+        raise InternalError(f"MOF data in {fw.data_dir} is broken: " + "; ".join(problems))

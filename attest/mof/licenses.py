@@ -52,8 +52,11 @@ class LicenseCatalog:
 
     def is_known(self, lid: str) -> bool:
         """An id the MOT could be given: on a list, or a LicenseRef (known to be not open)."""
-        return lid in self.known or lid in self.open_data or lid in self.always_open or (
-            is_license_ref(lid)
+        return (
+            lid in self.known
+            or lid in self.open_data
+            or lid in self.always_open
+            or (is_license_ref(lid))
         )
 
     def is_open(self, lid: str | None) -> bool:
@@ -231,8 +234,9 @@ def combine(parts: Iterable[str | None], catalog: LicenseCatalog) -> tuple[str |
     named = ", ".join(i or UNLICENSED for i in ids)
     closed = [i for i in ids if i is not None and not catalog.is_open(i)]
     if closed:
-        return closed[0], (f"parts under {named}; {closed[0]!r} is not open" if len(ids) > 1
-                           else None)
+        return closed[0], (
+            f"parts under {named}; {closed[0]!r} is not open" if len(ids) > 1 else None
+        )
     if None in ids:
         return None, (f"parts under {named}: some have no licence" if len(ids) > 1 else None)
     return ids[0], (f"parts under {named}, every one open" if len(ids) > 1 else None)

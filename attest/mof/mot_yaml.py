@@ -9,6 +9,7 @@ against the same schema and scores the same when read back.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 from functools import cache
 from pathlib import Path
@@ -69,25 +70,44 @@ def parse_mot_yaml(data: bytes | str, source: str = "<mof.yml>") -> MofConfig:
     return _to_config(obj, lines, source, fw)
 
 
-def _lines(node: yaml.Node | None, at: tuple[Any, ...], out: Lines, source: str) -> Lines:
-    """JSON path -> 1-based line of every key and item; refuses duplicate keys on the way."""
+def _lines(
+    node: yaml.Node | None,
+    at: tuple[Any, ...],
+    out: Lines,
+    source: str,
+    seen: set[int] | None = None,
+) -> Lines:
+    """JSON path -> 1-based line of every key and item; refuses duplicate keys on the way.
+
+    Also refuses a mapping or list reached twice (a YAML alias): no MOF configuration needs one,
+    and a recursive or exponential alias would hang everything that walks the document.
+    """
+    seen = set() if seen is None else seen
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        if id(node) in seen:
+            raise InputError(
+                f"{source}:{node.start_mark.line + 1}: {_dotted(at) or 'document'}: YAML "
+                "aliases of mappings or lists are not accepted in a MOF configuration; "
+                "write the value out"
+            )
+        seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
+        keys: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
-            if key in seen:
+            if key in keys:
                 raise InputError(
                     f"{source}:{line}: key {_dotted((*at, key))!r} appears twice "
-                    f"(first on line {seen[key]})"
+                    f"(first on line {keys[key]})"
                 )
-            seen[key] = line
+            keys[key] = line
             out[(*at, key)] = line
-            _lines(value_node, (*at, key), out, source)
+            _lines(value_node, (*at, key), out, source, seen)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             out[(*at, i)] = item.start_mark.line + 1
-            _lines(item, (*at, i), out, source)
+            _lines(item, (*at, i), out, source, seen)
     return out
 
 
@@ -120,8 +140,11 @@ def _validate_schema(obj: dict[str, Any], lines: Lines, source: str) -> None:
     at = tuple(err.absolute_path)
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     hint = "see the MOT's schema (mof/mof_schema.json)"
-    if err.validator == "type" and isinstance(err.instance, int | float):
-        hint = "quote it: YAML reads 1.0 as a number"
+    wants_string = err.validator == "type" and "string" in (
+        err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+    )
+    if wants_string and isinstance(err.instance, int | float):
+        hint = "quote it: YAML reads an unquoted 1.0 as a number"
     raise InputError(
         f"{source}:{_line(lines, at)}: {_dotted(at) or 'document'}: {err.message}{more}", hint=hint
     )
@@ -228,8 +251,6 @@ def _did_you_mean(name: str, fw: Framework) -> str:
     comp = fw.lookup(name)
     if comp is not None:
         return f"; did you mean {comp.name!r}?"
-    import difflib
-
     close = difflib.get_close_matches(name, [c.name for c in fw.components], n=2, cutoff=0.6)
     return f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
 

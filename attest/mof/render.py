@@ -11,6 +11,8 @@ from attest.mof.report import ROMAN, ComponentResult, Evidence, MofReport
 # What to suggest for a component without an open licence: the MOF's examples per content type.
 SUGGESTED_LICENSE = {"code": "Apache-2.0", "data": "CDLA-Permissive-2.0", "document": "CC-BY-4.0"}
 FORMATS = ("text", "markdown", "json")
+NAME_W = 32  # text columns: the longest name, "Model parameters (Intermediate)", fits
+STATUS_W = 11
 
 
 def render(report: MofReport, fmt: str = "text", *, width: int = 80) -> str:
@@ -40,32 +42,31 @@ def short_digest(digest: str | None) -> str:
 
 
 def describe_evidence(ev: Evidence) -> str:
-    """One line saying what backs a component."""
+    """One line saying what backs a component (digests in full are in the JSON form)."""
     if ev.kind == "license":
-        where = ev.path or ev.source or "?"
-        text = f"licence {ev.note} from {where}" if ev.note else f"licence from {where}"
-        extra = ev.source if ev.path and ev.source else None
-    else:
-        text = ev.path or ev.note or ev.source or ev.kind
-        extra = ev.source if ev.path or ev.note else None
-        if ev.note and ev.path:
-            text = f"{ev.path} ({ev.note})"
-    digest = short_digest(ev.digest)
-    parts = [text, digest, f"[{extra}]" if extra else ""]
+        if not ev.path:
+            return f"licence: {ev.note}"
+        return f"licence {ev.note}: {ev.path}" + (f"  [{ev.source}]" if ev.source else "")
+    text = ev.path or ev.note or ev.source or ev.kind
+    if ev.note and ev.path and ev.note != ev.path:
+        text = f"{ev.path} ({ev.note})"
+    parts = [text, short_digest(ev.digest)]
+    if ev.source and (ev.path or ev.note):
+        parts.append(f"[{ev.source}]")
     return "  ".join(p for p in parts if p)
 
 
-def advice(c: ComponentResult, report: MofReport) -> str:
+def advice(c: ComponentResult) -> str:
     """What to do about a component that keeps the model out of a class."""
     lic = SUGGESTED_LICENSE.get(c.content_type, "an open licence")
     if c.status == "missing":
         what = c.name
         if c.id == "technical-report":
-            what = "Technical report (or an openly licensed Research paper)"
-        return f"{what}: not in the release; add it under an open licence (e.g. {lic})"
+            what = "Technical report (or an open Research paper)"
+        return f"{what} (missing): release it under an open licence, e.g. {lic}"
     if c.status == "unlicensed":
-        return f"{c.name}: included without a licence; license it openly (e.g. {lic})"
-    return f"{c.name}: {c.license} is not an open licence; relicense it (e.g. {lic})"
+        return f"{c.name} (no licence): license it openly, e.g. {lic}"
+    return f"{c.name} ({c.license} is not open): relicense it, e.g. {lic}"
 
 
 # -- text ---------------------------------------------------------------------------------------
@@ -83,30 +84,21 @@ def render_text(report: MofReport, *, width: int = 80) -> str:
         filled = 10 if r.complete else min(9, int(r.progress // 10))
         bar = "[" + "#" * filled + "." * (10 - filled) + "]"
         name = r.label.split(" - ", 1)[-1]
-        counted = f"needs Class {ROMAN[c + 1]} first" if r.gated else (
-            f"{len(r.included)} of {r.total}"
+        counted = (
+            f"needs Class {ROMAN[c + 1]} first" if r.gated else (f"{len(r.included)} of {r.total}")
         )
         out.append(f"  Class {ROMAN[c]:<4} {name:<20} {bar} {percent(r.progress):>4}   {counted}")
     out.append("")
 
-    name_w = 31
-    status_w = 11
-    out.append(f"  {'class':<6}{'component':<{name_w}}{'status':<{status_w}}licence")
-    for comp in report.components:
-        name = comp.name + ("" if comp.required else " (opt.)")
-        status = comp.status
-        lic = comp.license or "-"
-        row = f"  {ROMAN[comp.mof_class]:<6}{_clip(name, name_w - 1):<{name_w}}{status:<{status_w}}"
-        out.append(row + _clip(lic, width - len(row)))
-        notes: list[str] = []
-        if comp.substituted_by:
-            notes.append("the Research paper stands in for it")
-        if comp.listed:
-            notes.extend(describe_evidence(ev) for ev in comp.evidence)
-            if comp.license_source and comp.license_source != "component":
-                notes.append(f"licence from {comp.license_source}")
-        for note in notes:
-            out.append(_clip("        " + note, width))
+    required = [c for c in report.components if c.required]
+    optional = [c for c in report.components if not c.required]
+    out.append(f"  {'class':<6}{'component':<{NAME_W}}{'status':<{STATUS_W}}licence")
+    for comp in required:
+        out.extend(_component_lines(comp, width))
+    out.append("")
+    out.append("  Optional (they never count towards a class):")
+    for comp in optional:
+        out.extend(_component_lines(comp, width))
     target = report.next_class
     if target is not None:
         out.append("")
@@ -114,7 +106,7 @@ def render_text(report: MofReport, *, width: int = 80) -> str:
         for comp in report.needed_for(target):
             out.extend(
                 textwrap.wrap(
-                    advice(comp, report),
+                    advice(comp),
                     width=width,
                     initial_indent="  - ",
                     subsequent_indent="    ",
@@ -135,6 +127,20 @@ def render_text(report: MofReport, *, width: int = 80) -> str:
                 )
             )
     return "\n".join(out) + "\n"
+
+
+def _component_lines(comp: ComponentResult, width: int) -> list[str]:
+    name = _clip(comp.name, NAME_W - 1)
+    row = f"  {ROMAN[comp.mof_class]:<6}{name:<{NAME_W}}{comp.status:<{STATUS_W}}"
+    lines = [row + _clip(comp.license or "-", width - len(row))]
+    notes: list[str] = []
+    if comp.substituted_by:
+        notes.append("the Research paper stands in for it")
+    notes.extend(describe_evidence(ev) for ev in comp.evidence)
+    if comp.listed and comp.license_source and comp.license_source != "component":
+        notes.append(f"licence from {comp.license_source}")
+    lines.extend(_clip("        " + note, width) for note in notes)
+    return lines
 
 
 def _clip(text: str, width: int) -> str:
@@ -166,7 +172,7 @@ def render_markdown(report: MofReport) -> str:
     out.append("|---|---|---|---|---|")
     for comp in report.components:
         name = comp.name + ("" if comp.required else " (optional)")
-        evidence = [describe_evidence(ev) for ev in comp.evidence] if comp.listed else []
+        evidence = [describe_evidence(ev) for ev in comp.evidence]
         if comp.substituted_by:
             evidence.insert(0, "the Research paper stands in for it")
         if comp.listed and comp.license_source and comp.license_source != "component":
@@ -184,7 +190,7 @@ def render_markdown(report: MofReport) -> str:
         out.append("")
         out.append(f"## To reach {_md(report.classes[target].label)}, add")
         out.append("")
-        out.extend(f"- {_md(advice(c, report))}" for c in report.needed_for(target))
+        out.extend(f"- {_md(advice(c))}" for c in report.needed_for(target))
     if report.warnings:
         out.append("")
         out.append("## Warnings")

@@ -18,6 +18,7 @@ The algorithm (``shared/reference/mof.md`` §4, checked against the MOT's 27 tes
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from attest.mof.config import ComponentEntry, MofConfig
 from attest.mof.data import CLASSES, Component, Framework, framework
@@ -50,7 +51,7 @@ def score(
     tr, rp = results[TECHNICAL_REPORT], results[RESEARCH_PAPER]
     substitute = tr.status != "included" and rp.listed
     if substitute:
-        results[TECHNICAL_REPORT] = _replace(tr, substituted_by=RESEARCH_PAPER)
+        results[TECHNICAL_REPORT] = replace(tr, substituted_by=RESEARCH_PAPER)
 
     classes: dict[int, ClassResult] = {}
     gated = False
@@ -119,9 +120,8 @@ def _component(
         appropriate = catalog.is_appropriate(lic, comp.content_type)
         if not appropriate:
             warnings.append(
-                f"{comp.name}: {lic} is open but not a {comp.content_type} licence on the MOF "
-                "list; it counts (the MOT's relaxed rule), the MOF recommends a "
-                f"{comp.content_type} licence"
+                f"{comp.name}: {lic} counts (it is open) but is not a {comp.content_type} "
+                "licence on the MOF's list"
             )
     else:
         status = "invalid"
@@ -144,10 +144,11 @@ def _component(
 
 
 def _entry_evidence(entry: ComponentEntry) -> Evidence:
+    where = entry.where.replace("\\", "/").rsplit("/", 1)[-1] if entry.where else None
     return Evidence(
         kind="declaration",
         path=entry.component_path or None,
-        source=entry.where or "MOF configuration",
+        source=where or "MOF configuration",
     )
 
 
@@ -191,9 +192,3 @@ def _class_result(
         invalid=tuple(buckets["invalid"]),
         gated=gated,
     )
-
-
-def _replace(result: ComponentResult, **changes: object) -> ComponentResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)  # type: ignore[arg-type]
