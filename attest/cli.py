@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from attest import __version__
-from attest.errors import AttestError, UsageError
+from attest.errors import AttestError, UsageError, VerificationError
 from attest.oci.reference import Reference, parse_reference
 from attest.oci.referrers import REFERRERS_MODES
 from attest.oci.store import Store
@@ -552,6 +552,83 @@ def sbom(
         click.echo(data.decode(), nl=False)
 
 
+# -- MOF --------------------------------------------------------------------------------------
+
+MOF_CLASSES = {"III": 3, "II": 2, "I": 1}
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--format", "out_fmt", type=click.Choice(["text", "json", "markdown", "yaml"]),
+              default="text", show_default=True,
+              help="yaml: the MOT's own format (the MOF configuration file).")  # fmt: skip
+@click.option("--min-class", type=click.Choice(list(MOF_CLASSES)),
+              help="Exit 1 when a source is below this class (I is the most open).")  # fmt: skip
+@click.option("--attach", "do_attach", is_flag=True,
+              help="Attach the report and MOT YAML to each ModelPack reference.")  # fmt: skip
+@FACTS_FILE
+@registry_options
+@referrers_mode_option
+def mof(
+    sources: tuple[str, ...],
+    out_fmt: str,
+    min_class: str | None,
+    do_attach: bool,
+    facts_file: Path | None,
+    plain_http: bool,
+    insecure: bool,
+    referrers_mode: str,
+) -> None:
+    """Model Openness Framework class (I-III) of models, directories or MOT YAML files."""
+    from attest.mof import dump_mot_yaml, load_mot_yaml, render, score
+    from attest.mof.render import advice
+    from attest.stages.mof import mof_evidence, mof_report
+
+    reports = []
+    for source in sources:
+        if source.endswith((".yml", ".yaml")) and Path(source).is_file():
+            if do_attach:
+                raise UsageError(f"--attach needs a ModelPack reference, not {source}")
+            reports.append(score(load_mot_yaml(source)))
+            continue
+        model, store, _ = _load_facts(source, facts_file, plain_http, insecure)
+        report = mof_report(model)
+        if do_attach:
+            if store is None or model.subject is None:
+                raise UsageError(f"--attach needs a ModelPack reference, not {source}")
+            _attach_evidence(store, model, [mof_evidence(model, report)], referrers_mode)
+        reports.append(report)
+
+    if out_fmt == "json":
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+    elif out_fmt == "yaml":
+        click.echo("---\n".join(dump_mot_yaml(r) for r in reports), nl=False)
+    else:
+        click.echo(("\n\n" if out_fmt == "text" else "\n---\n\n").join(
+            render(r, out_fmt) for r in reports))  # fmt: skip
+    if min_class:
+        floor = MOF_CLASSES[min_class]
+        below = [(src, r) for src, r in zip(sources, reports, strict=True) if not r.meets(floor)]
+        for src, r in below:
+            click.echo(f"attest: {src}: {r.label}, below Class {min_class}; add:", err=True)
+            for component in r.needed_for(floor):
+                click.echo(f"  - {advice(component)}", err=True)
+        if below:
+            raise VerificationError(f"{len(below)} of {len(reports)} below Class {min_class}")
+
+
+def _attach_evidence(store: Store, model: Any, evidence: list[Any], referrers_mode: str) -> None:
+    """Attach each piece of evidence: its statement (unsigned for now) and its document."""
+    from attest.publish import attach_document, attach_statement
+
+    subject = store.get_manifest(model.subject.digest).descriptor
+    for item in evidence:
+        desc = attach_statement(store, subject, item, mode=referrers_mode)  # type: ignore[arg-type]
+        log.info("attached %s statement as %s", item.predicate_type, desc.digest)
+        if item.document is not None:
+            attach_document(store, subject, item, mode=referrers_mode)  # type: ignore[arg-type]
+
+
 # -- run --------------------------------------------------------------------------------------
 
 
@@ -601,6 +678,7 @@ def run(
         "roles": result.roles(),
         "config": result.packed.config["config"],
         "license": result.facts.license,
+        "mofClass": result.mof_class,
         "stages": [s.to_dict() for s in result.stages],
         "warnings": result.facts.warnings,
     }

@@ -13,7 +13,8 @@ from attest.oci import mediatypes as mt
 from attest.oci.modelpack import PackResult, pack, read_subject
 from attest.oci.referrers import ReferrersMode
 from attest.oci.store import Descriptor, Store
-from attest.publish import attach_document
+from attest.publish import attach_document, attach_statement
+from attest.stages.mof import ROMAN, mof_evidence, mof_report
 from attest.stages.sbom.stage import run_sbom_stage
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class RunResult:
     packed: PackResult
     facts: ModelFacts
     stages: list[StageOutcome]
+    mof_class: str | None = None  # "I" | "II" | "III", None when unclassified
 
     @property
     def digest(self) -> str:
@@ -85,4 +87,15 @@ def run_pipeline(
         )  # fmt: skip
     sbom.detail = "CycloneDX 1.6, SPDX 2.3, SPDX 3.0.1 (unsigned until signing lands)"
     stages.append(sbom)
-    return RunResult(packed, facts, stages)
+
+    report = mof_report(facts)
+    evidence = mof_evidence(facts, report)
+    mof = StageOutcome("mof", "ok", f"{report.label} (MOF {report.framework_version})")
+    for desc, what in (
+        (attach_statement(store, subject_desc, evidence, mode=referrers_mode), "statement"),
+        (attach_document(store, subject_desc, evidence, mode=referrers_mode), evidence.filename),
+    ):
+        mof.attached.append({"digest": desc.digest, "artifactType": desc.artifact_type,
+                             "predicateType": evidence.predicate_type, "file": what})  # fmt: skip
+    stages.append(mof)
+    return RunResult(packed, facts, stages, mof_class=ROMAN.get(report.mof_class or 0))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from attest.errors import InternalError
 from attest.oci.referrers import Blob, ReferrersMode, attach, discover
 from attest.oci.store import Descriptor, Store
-from attest.stages.statement import Evidence
+from attest.stages.statement import Evidence, statement_bytes
+
+STATEMENT_MEDIA_TYPE = "application/vnd.in-toto+json"
+TITLE = "org.opencontainers.image.title"
 
 
 def attach_document(
@@ -14,24 +17,44 @@ def attach_document(
     """Attach ``evidence.document`` as a plain referrer with its own media type."""
     if evidence.document is None or evidence.media_type is None:
         raise InternalError("evidence has no document to attach")
-    existing = find_attached(store, subject.digest, evidence.artifact_type or evidence.media_type,
-                             Descriptor.for_bytes(evidence.media_type, evidence.document).digest,
-                             mode=mode)  # fmt: skip
-    if existing is not None:  # the same document is already attached: do not pile up copies
-        return existing
-    layer = Descriptor.for_bytes(
-        evidence.media_type,
-        evidence.document,
-        annotations={"org.opencontainers.image.title": evidence.filename or "document"},
-    )
-    return attach(
-        store,
-        subject,
-        evidence.artifact_type or evidence.media_type,
-        [Blob(layer, evidence.document)],
-        evidence.annotations,
+    return attach_once(
+        store, subject, evidence.artifact_type or evidence.media_type, evidence.media_type,
+        evidence.document, evidence.annotations, title=evidence.filename or "document", mode=mode,
+    )  # fmt: skip
+
+
+def attach_statement(
+    store: Store, subject: Descriptor, evidence: Evidence, *, mode: ReferrersMode = "auto"
+) -> Descriptor:
+    """Attach the statement itself, unsigned, as an ``application/vnd.in-toto+json`` referrer
+    (cosign's attestation layout before bundles). Signed runs attach a bundle instead."""
+    annotations = {k: v for k, v in evidence.annotations.items() if k != TITLE}
+    annotations["dev.attest.predicate-type"] = evidence.predicate_type
+    return attach_once(
+        store, subject, STATEMENT_MEDIA_TYPE, STATEMENT_MEDIA_TYPE,
+        statement_bytes(evidence.statement), annotations, title="statement.intoto.json",
         mode=mode,
-    )
+    )  # fmt: skip
+
+
+def attach_once(
+    store: Store,
+    subject: Descriptor,
+    artifact_type: str,
+    media_type: str,
+    data: bytes,
+    annotations: dict[str, str],
+    *,
+    title: str,
+    mode: ReferrersMode = "auto",
+) -> Descriptor:
+    """Attach ``data`` as a one-layer referrer unless the same content is already attached
+    with that artifact type (re-running a stage must not pile up copies)."""
+    layer = Descriptor.for_bytes(media_type, data, annotations={TITLE: title})
+    existing = find_attached(store, subject.digest, artifact_type, layer.digest, mode=mode)
+    if existing is not None:
+        return existing
+    return attach(store, subject, artifact_type, [Blob(layer, data)], annotations, mode=mode)
 
 
 def find_attached(

@@ -1,0 +1,54 @@
+"""The MOF stage: ModelFacts -> the Model Openness Framework report, as evidence.
+
+The statement's predicate is the report (class, per-class progress, every component's status,
+licence and evidence); the MOT YAML — the MOF configuration file the framework wants in every
+release — is attached beside it as a document. The draft CNCF profile annotations go on these
+referrers, never on the model manifest (that would change its digest).
+"""
+
+from __future__ import annotations
+
+from attest.facts.model import ModelFacts
+from attest.mof import MofReport, dump_mot_yaml, mof_config_from_facts, score
+from attest.stages.statement import Evidence, make_statement
+
+PREDICATE_TYPE = "https://attest.dev/mof/v1"
+MOT_YAML_MEDIA_TYPE = "application/yaml"
+MOT_YAML_ARTIFACT_TYPE = "application/vnd.attest.mof.config.v1+yaml"
+ROMAN = {3: "III", 2: "II", 1: "I"}
+
+
+def mof_report(facts: ModelFacts) -> MofReport:
+    return score(*mof_config_from_facts(facts))
+
+
+def cncf_annotations(report: MofReport) -> dict[str, str]:
+    """``org.cncf.ai.model.mof.*`` of the draft CNCF AI model interoperability profile."""
+    notes = {
+        "org.cncf.ai.model.mof.version": report.framework_version,
+        "org.cncf.ai.model.mof.components": ",".join(
+            c.id for c in report.components if c.status == "included"
+        ),
+    }
+    if report.mof_class is not None:  # the profile has no value for "unclassified"
+        notes["org.cncf.ai.model.mof.class"] = ROMAN[report.mof_class]
+    return notes
+
+
+def mof_evidence(facts: ModelFacts, report: MofReport | None = None) -> Evidence:
+    """The report as a statement, with the MOT YAML as its document."""
+    report = report or mof_report(facts)
+    assert facts.subject is not None, "MOF evidence needs a packed subject"
+    annotations = {
+        **cncf_annotations(report),
+        "dev.attest.predicate-type": PREDICATE_TYPE,
+        "org.opencontainers.image.title": "mof.yml",
+    }
+    return Evidence(
+        statement=make_statement(facts.subject, PREDICATE_TYPE, report.to_dict()),
+        document=dump_mot_yaml(report).encode(),
+        media_type=MOT_YAML_MEDIA_TYPE,
+        artifact_type=MOT_YAML_ARTIFACT_TYPE,
+        annotations=annotations,
+        filename="mof.yml",
+    )
