@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from attest import __version__
-from attest.errors import AttestError, UsageError, VerificationError
+from attest.errors import AttestError, InputError, UsageError, VerificationError
 from attest.oci.reference import Reference, parse_reference
 from attest.oci.referrers import REFERRERS_MODES
 from attest.oci.store import Store
@@ -521,11 +521,9 @@ def sbom(
 ) -> None:
     """Generate a CycloneDX 1.6, SPDX 2.3 or SPDX 3.0.1 SBOM of a model, validated."""
     from attest.fileio import atomic_write
-    from attest.publish import attach_document
     from attest.stages.sbom.stage import build_document, document_bytes, sbom_evidence
-    from attest.stages.statement import statement_bytes
 
-    model, store, ref = _load_facts(source, facts_file, plain_http, insecure)
+    model, store, _ = _load_facts(source, facts_file, plain_http, insecure)
     if (statement or do_attach) and store is None:
         raise UsageError("--statement and --attach need a ModelPack reference, not a directory")
     if store is not None:
@@ -540,12 +538,9 @@ def sbom(
         _, doc = build_document(model, sbom_fmt)
         data = document_bytes(doc)
     if do_attach:
-        assert store is not None and model.subject is not None
-        subject = store.get_manifest(model.subject.digest).descriptor
-        desc = attach_document(store, subject, evidence, mode=referrers_mode)  # type: ignore[arg-type]
-        log.info("attached %s as %s (statement %d bytes)", sbom_fmt, desc.digest,
-                 len(statement_bytes(evidence.statement)))  # fmt: skip
-        click.echo(f"attached {desc.digest}", err=True)
+        assert store is not None
+        for item in _attach_evidence(store, model, [evidence], referrers_mode):
+            click.echo(f"attached {item.file} {item.digest}", err=True)
     if output:
         atomic_write(output, data)
     else:
@@ -617,16 +612,326 @@ def mof(
             raise VerificationError(f"{len(below)} of {len(reports)} below Class {min_class}")
 
 
-def _attach_evidence(store: Store, model: Any, evidence: list[Any], referrers_mode: str) -> None:
+def _attach_evidence(
+    store: Store, model: Any, evidence: list[Any], referrers_mode: str
+) -> list[Any]:
     """Attach each piece of evidence: its statement (unsigned for now) and its document."""
-    from attest.publish import attach_document, attach_statement
+    from attest.publish import publish_evidence
 
     subject = store.get_manifest(model.subject.digest).descriptor
-    for item in evidence:
-        desc = attach_statement(store, subject, item, mode=referrers_mode)  # type: ignore[arg-type]
-        log.info("attached %s statement as %s", item.predicate_type, desc.digest)
-        if item.document is not None:
-            attach_document(store, subject, item, mode=referrers_mode)  # type: ignore[arg-type]
+    attached = publish_evidence(store, subject, evidence, mode=referrers_mode)  # type: ignore[arg-type]
+    for item in attached:
+        log.info("attached %s (%s) as %s", item.file, item.predicate_type, item.digest)
+    return attached
+
+
+# -- cards ------------------------------------------------------------------------------------
+
+
+class _RenderByDefault(click.Group):
+    """`attest card SOURCE ...` renders; `attest card lint FILE` lints."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["render", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_RenderByDefault)
+def card() -> None:
+    """Render a model or data card (attest card SOURCE), or lint one (attest card lint FILE)."""
+
+
+@card.command("render")
+@click.argument("source")
+@click.option("--kind", type=click.Choice(["model", "data"]), default="model", show_default=True)
+@click.option("--format", "card_fmt", type=click.Choice(["markdown", "html"]),
+              default="markdown", show_default=True)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-mof", is_flag=True, help="Do not score the MOF (the card says so).")
+@FACTS_FILE
+@registry_options
+def card_render(
+    source: str,
+    kind: str,
+    card_fmt: str,
+    output: Path | None,
+    no_mof: bool,
+    facts_file: Path | None,
+    plain_http: bool,
+    insecure: bool,
+) -> None:
+    """Render a model or data card from the model's facts and MOF report."""
+    from attest.fileio import atomic_write
+    from attest.stages.cards import render_card
+    from attest.stages.mof import mof_report
+
+    model, _, _ = _load_facts(source, facts_file, plain_http, insecure)
+    for warning in model.warnings:
+        log.warning("%s", warning)
+    mof_dict = None if no_mof else mof_report(model).to_dict()
+    text = render_card(model, kind, card_fmt, mof_dict)  # type: ignore[arg-type]
+    if output:
+        atomic_write(output, text.encode())
+    else:
+        click.echo(text, nl=False)
+
+
+@card.command("lint")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--subject", help="Also check the card against this model (directory or reference).")
+@click.option("--kind", type=click.Choice(["model", "data"]), help="Default: told from the card.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]),
+              default="text", show_default=True)  # fmt: skip
+@FACTS_FILE
+@registry_options
+def card_lint(
+    file: Path,
+    subject: str | None,
+    kind: str | None,
+    fmt: str,
+    facts_file: Path | None,
+    plain_http: bool,
+    insecure: bool,
+) -> None:
+    """Lint a Markdown card: Hugging Face metadata, MOF Class III sections, the artifact."""
+    from attest.stages.card_lint import has_errors, lint_card
+    from attest.stages.card_lint_report import render_findings
+
+    if file.suffix.lower() in (".html", ".htm"):
+        raise UsageError(f"{file}: attest card lint reads Markdown cards, not HTML")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {file}: {exc}") from None
+    facts = _load_facts(subject, facts_file, plain_http, insecure)[0] if subject else None
+    findings = lint_card(text, str(file), facts, kind)  # type: ignore[arg-type]
+    click.echo(render_findings(findings, str(file), fmt), nl=False)  # type: ignore[arg-type]
+    if has_errors(findings):
+        raise VerificationError(f"{file}: the card has error-level findings")
+
+
+# -- signing ----------------------------------------------------------------------------------
+
+
+def signer_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """How to sign: cosign's flag names. No flag: CI credentials, else the dev key."""
+    f = click.option(
+        "--trust-config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="Client trust config of a private Sigstore instance (keyless).",
+    )(f)  # fmt: skip
+    f = click.option("--staging", is_flag=True, help="Use Sigstore's staging instance.")(f)
+    f = click.option("--interactive", is_flag=True, help="Sign in with a browser (keyless).")(f)
+    f = click.option(
+        "--identity-token", metavar="JWT",
+        help="OIDC identity token for keyless signing (default: $SIGSTORE_ID_TOKEN).",
+    )(f)  # fmt: skip
+    f = click.option(
+        "--key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="Sign with this private key (PEM; password from ATTEST_KEY_PASSWORD).",
+    )(f)  # fmt: skip
+    return f
+
+
+def _choose_signer(
+    key: Path | None,
+    identity_token: str | None,
+    interactive: bool,
+    staging: bool,
+    trust_config: Path | None,
+) -> Any:
+    from attest.sign.signer import choose_signer
+
+    signer = choose_signer(
+        key=key, identity_token=identity_token, interactive=interactive, staging=staging,
+        trust_config=trust_config,
+    )  # fmt: skip
+    if signer.kind == "dev-key":
+        log.warning("signing with the local development key: not for release")
+    return signer
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def key(ctx: click.Context) -> None:
+    """Signing keys. Without a subcommand: where the development key is."""
+    if ctx.invoked_subcommand is None:
+        from attest.sign.keys import dev_key_path
+
+        path = dev_key_path()
+        click.echo(f"{path}" if path.exists() else f"{path}  (created on first use)")
+
+
+@key.command("generate")
+@click.argument("prefix", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PREFIX.key and PREFIX.pub.")
+@FORMAT
+def key_generate(prefix: Path, force: bool, fmt: str) -> None:
+    """Write PREFIX.key (ECDSA P-256) and PREFIX.pub; the key is encrypted with
+    ATTEST_KEY_PASSWORD when it is set (attest never prompts)."""
+    from attest.sign.key_signer import key_hint
+    from attest.sign.keys import ENV_PASSWORD, generate_key, load_public_key, password_from_env
+
+    password = password_from_env()
+    files = generate_key(prefix, password=password, overwrite=force)
+    if password is None:
+        log.warning("%s is not encrypted: set %s to encrypt it", files.private, ENV_PASSWORD)
+    out = {
+        "private": str(files.private),
+        "public": str(files.public),
+        "encrypted": password is not None,
+        "hint": key_hint(load_public_key(files.public)),
+    }
+    _emit(fmt, out, lambda: f"{files.private}\n{files.public}")
+
+
+# -- sign / provenance ------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("reference")
+@signer_options
+@click.option(
+    "--statement",
+    "statement_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="An in-toto statement about REFERENCE (JSON or JSON Lines); repeatable.",
+)
+@click.option(
+    "--predicate-type",
+    "predicate_types",
+    multiple=True,
+    help="Only sign statements of this predicate type; repeatable.",
+)
+@click.option(
+    "--no-attached", is_flag=True, help="Do not sign the unsigned JSON documents already attached."
+)
+@click.option(
+    "--oms",
+    is_flag=True,
+    help="Also sign an OpenSSF model-signing v1.0 statement made from the manifest.",
+)
+@click.option(
+    "--oms-output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the OMS bundle here (model_signing's model.sig); implies --oms.",
+)
+@click.option("--oms-name", help="Model name in the OMS statement (default: the model's name).")
+@registry_options
+@referrers_mode_option
+@FORMAT
+def sign(
+    reference: str,
+    key: Path | None,
+    identity_token: str | None,
+    interactive: bool,
+    staging: bool,
+    trust_config: Path | None,
+    statement_files: tuple[Path, ...],
+    predicate_types: tuple[str, ...],
+    no_attached: bool,
+    oms: bool,
+    oms_output: Path | None,
+    oms_name: str | None,
+    plain_http: bool,
+    insecure: bool,
+    referrers_mode: str,
+    fmt: str,
+) -> None:  # fmt: skip
+    """Sign an artifact's statements and attach them as cosign-layout referrers.
+
+    Reads the manifest and the attached documents only: never a weight file.
+    """
+    from attest.facts.gather import subject_info
+    from attest.oci.modelpack import read_subject
+    from attest.sign.oms import DEFAULT_SIGNATURE_NAME
+    from attest.sign.subject import collect_evidence, load_statements, sign_collected
+
+    statements = [s for f in statement_files for s in load_statements(f)]
+    ref = parse_reference(reference)
+    store = _store_for(ref, plain_http, insecure)
+    subject = read_subject(store, _target(store, ref), reference)
+    evidence = collect_evidence(
+        store, subject, subject_info(subject, store), statements=statements,
+        attached=not no_attached, predicate_types=predicate_types,
+        oms=oms or oms_output is not None, oms_name=oms_name,
+        oms_signature_name=oms_output.name if oms_output else DEFAULT_SIGNATURE_NAME,
+        mode=referrers_mode,  # type: ignore[arg-type]
+    )  # fmt: skip
+    if not evidence:
+        raise UsageError(
+            f"nothing to sign on {subject.digest}",
+            hint="give --statement FILE or --oms, or attach documents first (attest sbom --attach)",
+        )
+    signer = _choose_signer(key, identity_token, interactive, staging, trust_config)
+    result = sign_collected(
+        store, subject, evidence, signer, oms_output=oms_output,
+        mode=referrers_mode,  # type: ignore[arg-type]
+    )  # fmt: skip
+    out = {
+        "reference": _subject_ref(ref, subject.digest),
+        "digest": subject.digest,
+        "signer": {"kind": signer.kind, "identity": signer.identity},
+        "signed": [s.to_dict() for s in result.signed],
+        "omsOutput": str(oms_output) if oms_output else None,
+    }
+
+    def text() -> str:
+        lines = [f"Signed     {out['reference']}", f"Signer     {signer.describe()}"]
+        lines += [f"  {s.predicate_type:<45} {s.statement_ref.digest}" for s in result.signed]
+        if oms_output:
+            lines.append(f"OMS        {oms_output}")
+        return "\n".join(lines)
+
+    _emit(fmt, out, text)
+
+
+@cli.command()
+@click.argument("reference")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the statement here instead of stdout.",
+)
+@click.option(
+    "--source-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The model directory that was packed: its git commit is the source.",
+)
+@FACTS_FILE
+@registry_options
+def provenance(
+    reference: str,
+    output: Path | None,
+    source_dir: Path | None,
+    facts_file: Path | None,
+    plain_http: bool,
+    insecure: bool,
+) -> None:
+    """Print the SLSA v1 provenance statement of a ModelPack artifact.
+
+    Sign and attach it with `attest sign REF --statement FILE`.
+    """
+    from attest.fileio import atomic_write
+    from attest.stages.provenance import build_provenance
+
+    model, store, _ = _load_facts(reference, facts_file, plain_http, insecure)
+    if store is None:
+        raise UsageError("provenance is about a ModelPack artifact: give a reference")
+    # After the fact, the build finished when the artifact was created (if it says so).
+    statement = build_provenance(
+        model, started_on=None, finished_on=model.created_at, source_dir=source_dir
+    )
+    data = (json.dumps(statement, indent=2, sort_keys=True) + "\n").encode()
+    if output:
+        atomic_write(output, data)
+    else:
+        click.echo(data.decode(), nl=False)
 
 
 # -- run --------------------------------------------------------------------------------------
@@ -637,6 +942,8 @@ def _attach_evidence(store: Store, model: Any, evidence: list[Any], referrers_mo
 @click.option("--to", "to", help="Where to put the artifact (default: oci:./attest-out:NAME).")
 @click.option("--modelfile", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--no-creation-time", is_flag=True, help="Omit createdAt: reproducible digests.")
+@click.option("--no-sign", is_flag=True, help="Attach the evidence unsigned.")
+@signer_options
 @FACTS_FILE
 @registry_options
 @referrers_mode_option
@@ -646,6 +953,12 @@ def run(
     to: str | None,
     modelfile: Path | None,
     no_creation_time: bool,
+    no_sign: bool,
+    key: Path | None,
+    identity_token: str | None,
+    interactive: bool,
+    staging: bool,
+    trust_config: Path | None,
     facts_file: Path | None,
     plain_http: bool,
     insecure: bool,
@@ -663,11 +976,16 @@ def run(
     if ref.digest:
         raise UsageError(f"--to {to}: give a tag, not a digest")
     ref = ref if ref.tag else ref.with_tag(DEFAULT_TAG)
+    # The signer is chosen before packing: a bad flag or token fails fast, and provenance
+    # needs the token's claims.
+    signer = None
+    if not no_sign:
+        signer = _choose_signer(key, identity_token, interactive, staging, trust_config)
     store = _store_for(ref, plain_http, insecure, create=True)
     result = run_pipeline(
         source, store, ref.tag or DEFAULT_TAG, modelfile=modelfile, facts_file=facts_file,
         creation_time=not no_creation_time, referrers_mode=referrers_mode,  # type: ignore[arg-type]
-        reference=str(ref),
+        reference=str(ref), signer=signer,
     )  # fmt: skip
     layers = result.packed.manifest["layers"]
     summary = {

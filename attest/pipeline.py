@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,13 @@ from attest.oci import mediatypes as mt
 from attest.oci.modelpack import PackResult, pack, read_subject
 from attest.oci.referrers import ReferrersMode
 from attest.oci.store import Descriptor, Store
-from attest.publish import attach_document, attach_statement
+from attest.publish import publish_evidence
+from attest.sign.signer import Signer
+from attest.stages.cards import card_evidence
 from attest.stages.mof import ROMAN, mof_evidence, mof_report
+from attest.stages.provenance import provenance_evidence
 from attest.stages.sbom.stage import run_sbom_stage
+from attest.stages.statement import Evidence
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +71,9 @@ def run_pipeline(
     creation_time: bool = True,
     referrers_mode: ReferrersMode = "auto",
     reference: str | None = None,
+    signer: Signer | None = None,  # None: attach unsigned (--no-sign)
 ) -> RunResult:
+    started = datetime.now(timezone.utc)
     packed = pack(source, store, tag, modelfile_path=modelfile, creation_time=creation_time)
     stages = [StageOutcome("pack", "ok", f"{len(packed.manifest['layers'])} layers")]
     subject = read_subject(store, packed.descriptor.digest, reference)
@@ -78,24 +85,40 @@ def run_pipeline(
         subject.descriptor.media_type, subject.digest, subject.descriptor.size
     )
 
-    sbom = StageOutcome("sbom", "ok")
-    for evidence in run_sbom_stage(facts):
-        desc = attach_document(store, subject_desc, evidence, mode=referrers_mode)
-        sbom.attached.append(
-            {"digest": desc.digest, "artifactType": desc.artifact_type,
-             "predicateType": evidence.predicate_type, "file": evidence.filename}
-        )  # fmt: skip
-    sbom.detail = "CycloneDX 1.6, SPDX 2.3, SPDX 3.0.1 (unsigned until signing lands)"
-    stages.append(sbom)
-
     report = mof_report(facts)
-    evidence = mof_evidence(facts, report)
-    mof = StageOutcome("mof", "ok", f"{report.label} (MOF {report.framework_version})")
-    for desc, what in (
-        (attach_statement(store, subject_desc, evidence, mode=referrers_mode), "statement"),
-        (attach_document(store, subject_desc, evidence, mode=referrers_mode), evidence.filename),
-    ):
-        mof.attached.append({"digest": desc.digest, "artifactType": desc.artifact_type,
-                             "predicateType": evidence.predicate_type, "file": what})  # fmt: skip
-    stages.append(mof)
+    produced: list[tuple[StageOutcome, list[Evidence]]] = [
+        (StageOutcome("sbom", "ok", "CycloneDX 1.6, SPDX 2.3, SPDX 3.0.1"), run_sbom_stage(facts)),
+        (
+            StageOutcome("mof", "ok", f"{report.label} (MOF {report.framework_version})"),
+            [mof_evidence(facts, report)],
+        ),
+        (
+            StageOutcome("cards", "ok", "model card and data card, Markdown and HTML"),
+            card_evidence(facts, "model", report.to_dict())
+            + card_evidence(facts, "data", report.to_dict()),
+        ),
+    ]
+    provenance = provenance_evidence(
+        facts,
+        started_on=started,
+        finished_on=datetime.now(timezone.utc),
+        oidc_claims=signer.oidc_claims if signer else None,  # GitHub's workflow claims
+        source_dir=source,  # its git checkout, when it is one
+    )
+    produced.append((StageOutcome("provenance", "ok", "SLSA Provenance v1"), [provenance]))
+
+    # One signing session for all of it (one certificate when keyless).
+    evidence = [e for _, items in produced for e in items]
+    attached = publish_evidence(store, subject_desc, evidence, signer=signer, mode=referrers_mode)
+    by_predicate: dict[str, list[dict[str, Any]]] = {}
+    for item in attached:
+        by_predicate.setdefault(item.predicate_type, []).append(item.to_dict())
+    for outcome, items in produced:
+        for predicate_type in dict.fromkeys(e.predicate_type for e in items):
+            outcome.attached += by_predicate.get(predicate_type, [])
+        stages.append(outcome)
+    if signer is None:
+        stages.append(StageOutcome("sign", "skipped", "--no-sign: evidence attached unsigned"))
+    else:
+        stages.append(StageOutcome("sign", "ok", signer.describe()))
     return RunResult(packed, facts, stages, mof_class=ROMAN.get(report.mof_class or 0))

@@ -81,3 +81,22 @@ def push_artifact(
     if artifact_type:
         manifest["artifactType"] = artifact_type
     return store.push_manifest(json.dumps(manifest).encode(), mt.OCI_MANIFEST, tag=tag).descriptor
+
+
+def run_attest(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
+    """Run the real `attest` entry point in a child process, isolated from the user's config
+    and cache (conftest points ATTEST_CONFIG_DIR at a session temp dir)."""
+    import os
+    import subprocess
+    import sys
+
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "ATTEST_NO_CACHE": "1",
+        "ATTEST_CONFIG_DIR": os.environ.get("ATTEST_CONFIG_DIR", ""),
+        "HOME": os.environ.get("ATTEST_TEST_HOME", os.environ.get("HOME", "/nonexistent")),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "attest", *args], capture_output=True, text=True, cwd=cwd,
+        env={**base, **(env or {})},
+    )  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -18,7 +17,7 @@ from attest.oci.layout import LayoutStore
 from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.stages.mof import PREDICATE_TYPE, mof_evidence, mof_report
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, run_attest
 
 MODELS = REPO_ROOT / "testdata" / "models"
 
@@ -99,10 +98,7 @@ def test_packed_artifact_scores_like_its_directory(tmp_path: Path) -> None:
 
 
 def attest(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "attest", *args], capture_output=True, text=True, cwd=cwd,
-        env={"ATTEST_NO_CACHE": "1", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    return run_attest(*args, cwd=cwd)
 
 
 def test_mof_command_formats_and_floor(tmp_path: Path) -> None:
@@ -130,7 +126,7 @@ def test_mof_command_formats_and_floor(tmp_path: Path) -> None:
         (lambda y: "framework: [unclosed\n", "bad.yml:2"),
         (lambda y: y.replace("- name: Model card", "- name: Model Card"), "'Model Card'"),
         (lambda y: y.replace("license: CC-BY-4.0", "license: CC-BY-4"), "CC-BY-4"),
-        (lambda y: y + y[y.index("  - name: Model card"):], "Model card"),
+        (lambda y: y + y[y.index("  - name: Model card") :], "Model card"),
     ],
 )
 def test_bad_mot_yaml_exits_2_naming_the_entry(tmp_path: Path, breakage, named: str) -> None:

@@ -6,7 +6,6 @@ import gzip
 import io
 import json
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -16,14 +15,11 @@ import zstandard
 from attest.oci import mediatypes as mt
 from attest.oci.layout import LayoutStore
 from attest.oci.store import Descriptor, sha256_bytes
-from tests.helpers import make_model_dir, push_artifact, push_raw_blob
+from tests.helpers import make_model_dir, push_artifact, push_raw_blob, run_attest
 
 
 def attest(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "attest", *args], capture_output=True, text=True, cwd=cwd,
-        env={"ATTEST_NO_CACHE": "1", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    return run_attest(*args, cwd=cwd)
 
 
 def pack_json(model: Path, to: str, *extra: str) -> dict:

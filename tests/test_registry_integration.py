@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import requests
 
 from attest.oci import mediatypes as mt
 from attest.oci.reference import fallback_tag
-from tests.helpers import make_model_dir
+from tests.helpers import make_model_dir, run_attest
 
 
-def attest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "attest", *args], capture_output=True, text=True,
-        env={"ATTEST_NO_CACHE": "1", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+def attest(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return run_attest(*args, cwd=cwd)
 
 
 def ok_json(*args: str) -> dict:

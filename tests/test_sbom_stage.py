@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from attest.oci.referrers import discover
 from attest.stages.sbom import cyclonedx, spdx2, spdx3
 from attest.stages.sbom.stage import FORMATS, sbom_evidence
 from attest.stages.statement import validate_statement
-from tests.helpers import REPO_ROOT, make_model_dir
+from tests.helpers import REPO_ROOT, make_model_dir, run_attest
 
 MODELS = ["tiny-llm", "tiny-gguf", "tiny-onnx", "with-modelfile"]
 VALIDATE = {
@@ -80,10 +79,7 @@ def test_same_facts_same_bytes(packed, fmt: str) -> None:
 
 
 def attest(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "attest", *args], capture_output=True, text=True, cwd=cwd,
-        env={"ATTEST_NO_CACHE": "1", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    return run_attest(*args, cwd=cwd)
 
 
 def test_sbom_cli_attach_and_run(tmp_path: Path) -> None:
@@ -96,11 +92,15 @@ def test_sbom_cli_attach_and_run(tmp_path: Path) -> None:
     assert spdx3.validate_spdx3(json.loads(out.read_text())) == []
     store = LayoutStore(tmp_path / "lay")
     subject = store.get_manifest("v1").descriptor
-    found = discover(store, subject.digest)
-    assert len(found) == 1 and found[0].annotations["org.spdx.version"] == "3.0.1"
+    found = {r.artifact_type: r for r in discover(store, subject.digest)}
+    assert set(found) == {"application/spdx+json", "application/vnd.in-toto+json"}
+    document, statement_ref = found["application/spdx+json"], found["application/vnd.in-toto+json"]
+    assert document.annotations["org.spdx.version"] == "3.0.1"
+    # the document names the referrer that carries its statement
+    assert document.annotations["dev.attest.statement.digest"] == statement_ref.descriptor.digest
     # attaching the same document again does not pile up copies
     assert attest("sbom", ref, "--format", "spdx3", "--attach").returncode == 0
-    assert len(discover(store, subject.digest)) == 1
+    assert len(discover(store, subject.digest)) == 2
     statement = json.loads(attest("sbom", ref, "--statement").stdout)
     assert statement["predicateType"] == "https://cyclonedx.org/bom/v1.6"
     # run attaches all three

@@ -83,7 +83,7 @@ def parse_card(text: str, path: str = "README.md", warnings: list[str] | None = 
         notes.append(
             f"{path}: license {license_match.name!r} is not an SPDX id; kept as a name only"
         )
-    title, sections = _sections(body)
+    title, sections, summary = _sections(body)
     arxiv = _arxiv(text, fm)
     return CardFacts(
         path=path,
@@ -98,6 +98,7 @@ def parse_card(text: str, path: str = "README.md", warnings: list[str] | None = 
         metrics=_model_index(fm.get("model-index"), path, notes),
         title=title,
         sections=sections,
+        summary=summary,
         arxiv=arxiv,
     )
 
@@ -168,13 +169,17 @@ def _model_index(index: Any, path: str, notes: list[str]) -> list[MetricFact]:
     return facts
 
 
-def _sections(body: str) -> tuple[str | None, dict[str, str]]:
-    """The first H1 and the text of each H2 (H3 and deeper stay inside their H2)."""
+def _sections(body: str) -> tuple[str | None, dict[str, str], str | None]:
+    """The first H1, the text of each H2 (H3 and deeper stay inside their H2), and the intro:
+    the text between the first H1 and the next heading (a user's own summary, kept on
+    re-rendering)."""
     title: str | None = None
     sections: dict[str, str] = {}
     current: str | None = None
     buf: list[str] = []
     fence: str | None = None
+    intro: list[str] | None = None  # collecting while not None
+    summary: str | None = None
 
     def flush() -> None:
         if current is not None:
@@ -190,7 +195,12 @@ def _sections(body: str) -> tuple[str | None, dict[str, str]]:
         if heading and len(heading.group(1)) <= 2:
             flush()
             buf = []
+            if intro is not None:
+                summary = "".join(intro).strip("\n") or None
+                intro = None
             if len(heading.group(1)) == 1:
+                if title is None:
+                    intro = []
                 title = title or heading.group(2)
                 current = None
             else:
@@ -198,8 +208,12 @@ def _sections(body: str) -> tuple[str | None, dict[str, str]]:
             continue
         if current is not None:
             buf.append(line)
+        elif intro is not None:
+            intro.append(line)
     flush()
-    return title, sections
+    if intro is not None:
+        summary = "".join(intro).strip("\n") or None
+    return title, sections, summary
 
 
 def _arxiv(text: str, fm: dict[str, Any]) -> list[str]:

@@ -98,6 +98,7 @@ class CardFacts:
     base_model: list[str] = field(default_factory=list)
     metrics: list[MetricFact] = field(default_factory=list)
     title: str | None = None  # first H1
+    summary: str | None = None  # the text between the first H1 and the next heading
     sections: dict[str, str] = field(default_factory=dict)  # H2 title -> markdown text
     arxiv: list[str] = field(default_factory=list)  # arXiv links found in the card
 
