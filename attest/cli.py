@@ -934,6 +934,103 @@ def provenance(
         click.echo(data.decode(), nl=False)
 
 
+# -- verify -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("reference")
+@click.option("--key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Public key for key-signed bundles (PEM; cosign.pub works too).")  # fmt: skip
+@click.option("--identity", help="Exact signer identity (certificate SAN) for keyless bundles.")
+@click.option("--identity-regexp", help="Fully anchored regular expression for the identity.")
+@click.option(
+    "--issuer", help="Exact OIDC issuer, e.g. https://token.actions.githubusercontent.com"
+)
+@click.option("--repository", help="GitHub: the source repository (owner/repo) in the certificate.")
+@click.option("--workflow-ref", help="GitHub: owner/repo/.github/workflows/F.yml@REF that signed.")
+@click.option("--trust-config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Client trust config of a private Sigstore instance.")  # fmt: skip
+@click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
+@click.option("--offline", is_flag=True,
+              help="No call to any Sigstore service: the trust root at hand only.")  # fmt: skip
+@click.option(
+    "--policy", "policy_source", help="Rego policy: a directory, a .rego file or an OCI ref."
+)
+@click.option("--params", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Policy parameters (JSON or YAML).")  # fmt: skip
+@click.option("--mode", type=click.Choice(["enforce", "warn", "off"]), default="enforce",
+              show_default=True, help="What policy violations do.")  # fmt: skip
+@click.option("--engine", type=click.Choice(["regorus", "opa"]), default="regorus",
+              show_default=True, help="Embedded regorus, or an OPA server.")  # fmt: skip
+@click.option("--opa-url", help="OPA server for --engine opa, e.g. http://127.0.0.1:8181")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+              show_default=True)  # fmt: skip
+@registry_options
+@referrers_mode_option
+def verify(
+    reference: str,
+    key: Path | None,
+    identity: str | None,
+    identity_regexp: str | None,
+    issuer: str | None,
+    repository: str | None,
+    workflow_ref: str | None,
+    trust_config: Path | None,
+    staging: bool,
+    offline: bool,
+    policy_source: str | None,
+    params: Path | None,
+    mode: str,
+    engine: str,
+    opa_url: str | None,
+    fmt: str,
+    plain_http: bool,
+    insecure: bool,
+    referrers_mode: str,
+) -> None:
+    """Verify every signed referrer of an artifact, then (with --policy) judge the report.
+
+    Exit 1 when a signature fails, when nothing verifies, or on policy violations (enforce).
+    """
+    from attest.verify.identity import IdentityPolicy
+    from attest.verify.render import render_report
+    from attest.verify.verifier import VerifyOptions, verify_subject
+
+    ref = parse_reference(reference)
+    store = _store_for(ref, plain_http, insecure)
+    subject = store.get_manifest(_target(store, ref)).descriptor
+    options = VerifyOptions(
+        key=key,
+        identity=IdentityPolicy(identity, identity_regexp, issuer, repository, workflow_ref),
+        trust_config=trust_config, staging=staging, offline=offline,
+        referrers_mode=referrers_mode,  # type: ignore[arg-type]
+    )  # fmt: skip
+    report = verify_subject(store, subject, str(ref.with_digest(subject.digest)), options)
+    decision = None
+    if policy_source and mode != "off":
+        from attest.policy.cli_glue import evaluate_policy
+
+        decision = evaluate_policy(
+            report.to_dict(), policy_source, params, engine=engine, opa_url=opa_url,
+            plain_http=plain_http, insecure=insecure,
+        )  # fmt: skip
+    click.echo(render_report(report, decision, fmt), nl=False)
+    if report.failures:
+        raise VerificationError(f"{len(report.failures)} signature(s) failed: {report.failures[0]}")
+    if not report.verified:
+        raise VerificationError(
+            f"no verified signature on {subject.digest}",
+            hint="sign with `attest sign` or `attest run`; give --key or --identity/--issuer",
+        )
+    if decision is not None and decision.violations:
+        if mode == "enforce":
+            first = decision.violations[0]
+            raise VerificationError(
+                f"policy: {len(decision.violations)} violation(s): [{first.code}] {first.msg}"
+            )
+        log.warning("policy (warn mode): %d violation(s)", len(decision.violations))
+
+
 # -- run --------------------------------------------------------------------------------------
 
 

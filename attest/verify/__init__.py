@@ -1,0 +1,1 @@
+"""Verification: discover every referrer, verify every bundle, emit a VerificationReport."""
