@@ -1,13 +1,13 @@
 """Packages, and the top-level content directories shipped inside the wheel.
 
-``mof/`` and ``cards/`` (and later ``policies/``) are edited by people who do not write Python,
+``mof/``, ``cards/`` and ``policies/`` are edited by people who do not write Python,
 so they live at the repository top level; the wheel carries them as ``attest/_content/<name>``,
 which ``attest/content.py`` finds.
 """
 
 from setuptools import find_packages, setup
 
-CONTENT = ("mof", "cards")
+CONTENT = ("mof", "cards", "policies")
 
 setup(
     packages=[

@@ -934,6 +934,91 @@ def provenance(
         click.echo(data.decode(), nl=False)
 
 
+# -- policy -----------------------------------------------------------------------------------
+
+ENGINE_OPTION = click.option(
+    "--engine", type=click.Choice(["regorus", "opa", "opa-golib"]), default="regorus",
+    show_default=True,
+    help="Rego engine: embedded regorus, an OPA server (--opa-url), or real OPA in process.",
+)  # fmt: skip
+OPA_URL_OPTION = click.option(
+    "--opa-url", help="OPA server for --engine opa, e.g. http://127.0.0.1:8181"
+)
+
+
+@cli.group()
+def policy() -> None:
+    """Rego policies: run their unit tests, publish them as OPA bundles."""
+
+
+@policy.command("test")
+@click.argument("source", required=False)
+@click.option("--run", "match", metavar="REGEXP", help="Only tests whose package.rule matches.")
+@click.option(
+    "-v", "--verbose", "verbose", is_flag=True, help="List every test, not only failures."
+)
+@ENGINE_OPTION
+@OPA_URL_OPTION
+@registry_options
+@FORMAT
+def policy_test(
+    source: str | None,
+    match: str | None,
+    verbose: bool,
+    engine: str,
+    opa_url: str | None,
+    plain_http: bool,
+    insecure: bool,
+    fmt: str,
+) -> None:
+    """Run the Rego unit tests (test_* rules) of a policy DIR, FILE or OCI REF.
+
+    Without SOURCE, the tests of the built-in policy library.
+    """
+    from attest.policy.cli_glue import run_policy_tests
+
+    report = run_policy_tests(
+        source, engine=engine, opa_url=opa_url, match=match,
+        plain_http=plain_http, insecure=insecure,
+    )  # fmt: skip
+    _emit(fmt, report.to_dict(), lambda: report.text(verbose=verbose))
+    if not report.results:
+        raise UsageError(f"no test_* rules in {source or 'the built-in policy'}")
+    if not report.ok:
+        raise VerificationError(
+            f"policy tests failed: {report.count('fail')} failed, {report.count('error')} errors"
+        )
+
+
+@policy.command("push")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.argument("reference")
+@click.option("--revision", help="Bundle revision (default: a digest of the files), e.g. a commit.")
+@click.option("--include-tests", is_flag=True, help="Ship the *_test.rego files too.")
+@click.option("--no-library", is_flag=True,
+              help="Leave out the lib.modelpack packages the policy imports.")  # fmt: skip
+@registry_options
+@FORMAT
+def policy_push(
+    source: Path,
+    reference: str,
+    revision: str | None,
+    include_tests: bool,
+    no_library: bool,
+    plain_http: bool,
+    insecure: bool,
+    fmt: str,
+) -> None:
+    """Publish a policy DIR (or one .rego FILE) as an OPA bundle OCI artifact at REFERENCE."""
+    from attest.policy.cli_glue import push_policy
+
+    pushed = push_policy(
+        source, reference, revision=revision, include_tests=include_tests,
+        library=not no_library, plain_http=plain_http, insecure=insecure,
+    )  # fmt: skip
+    _emit(fmt, pushed.to_dict(), lambda: pushed.reference)
+
+
 # -- verify -----------------------------------------------------------------------------------
 
 
@@ -960,9 +1045,9 @@ def provenance(
               help="Policy parameters (JSON or YAML).")  # fmt: skip
 @click.option("--mode", type=click.Choice(["enforce", "warn", "off"]), default="enforce",
               show_default=True, help="What policy violations do.")  # fmt: skip
-@click.option("--engine", type=click.Choice(["regorus", "opa"]), default="regorus",
-              show_default=True, help="Embedded regorus, or an OPA server.")  # fmt: skip
-@click.option("--opa-url", help="OPA server for --engine opa, e.g. http://127.0.0.1:8181")
+@click.option("--entrypoint", help="Policy package with deny/warn (default: attest.main).")
+@ENGINE_OPTION
+@OPA_URL_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
               show_default=True)  # fmt: skip
 @registry_options
@@ -981,6 +1066,7 @@ def verify(
     policy_source: str | None,
     params: Path | None,
     mode: str,
+    entrypoint: str | None,
     engine: str,
     opa_url: str | None,
     fmt: str,
@@ -1007,12 +1093,12 @@ def verify(
     )  # fmt: skip
     report = verify_subject(store, subject, str(ref.with_digest(subject.digest)), options)
     decision = None
-    if policy_source and mode != "off":
+    if (policy_source or params) and mode != "off":
         from attest.policy.cli_glue import evaluate_policy
 
         decision = evaluate_policy(
             report.to_dict(), policy_source, params, engine=engine, opa_url=opa_url,
-            plain_http=plain_http, insecure=insecure,
+            plain_http=plain_http, insecure=insecure, mode=mode, entrypoint=entrypoint,
         )  # fmt: skip
     click.echo(render_report(report, decision, fmt), nl=False)
     if report.failures:
@@ -1022,12 +1108,12 @@ def verify(
             f"no verified signature on {subject.digest}",
             hint="sign with `attest sign` or `attest run`; give --key or --identity/--issuer",
         )
+    if decision is not None and decision.failed:
+        first = decision.violations[0]
+        raise VerificationError(
+            f"policy: {len(decision.violations)} violation(s): [{first.code}] {first.msg}"
+        )
     if decision is not None and decision.violations:
-        if mode == "enforce":
-            first = decision.violations[0]
-            raise VerificationError(
-                f"policy: {len(decision.violations)} violation(s): [{first.code}] {first.msg}"
-            )
         log.warning("policy (warn mode): %d violation(s)", len(decision.violations))
 
 
@@ -1040,6 +1126,12 @@ def verify(
 @click.option("--modelfile", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--no-creation-time", is_flag=True, help="Omit createdAt: reproducible digests.")
 @click.option("--no-sign", is_flag=True, help="Attach the evidence unsigned.")
+@click.option("--policy", "policy_source", help="Rego policy DIR|FILE|REF (default: built-in).")
+@click.option("--params", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Policy parameters (JSON or YAML).")  # fmt: skip
+@click.option("--mode", "policy_mode", type=click.Choice(["enforce", "warn", "off"]),
+              default="warn", show_default=True,
+              help="The closing policy check: enforce exits 1 on violations.")  # fmt: skip
 @signer_options
 @FACTS_FILE
 @registry_options
@@ -1051,6 +1143,9 @@ def run(
     modelfile: Path | None,
     no_creation_time: bool,
     no_sign: bool,
+    policy_source: str | None,
+    params: Path | None,
+    policy_mode: str,
     key: Path | None,
     identity_token: str | None,
     interactive: bool,
@@ -1082,7 +1177,8 @@ def run(
     result = run_pipeline(
         source, store, ref.tag or DEFAULT_TAG, modelfile=modelfile, facts_file=facts_file,
         creation_time=not no_creation_time, referrers_mode=referrers_mode,  # type: ignore[arg-type]
-        reference=str(ref), signer=signer,
+        reference=str(ref), signer=signer, policy=policy_source, params=params,
+        policy_mode=policy_mode,
     )  # fmt: skip
     layers = result.packed.manifest["layers"]
     summary = {
@@ -1110,10 +1206,20 @@ def run(
         for stage in result.stages:
             lines.append(f"{stage.stage:<10} {stage.status}: {stage.detail}")
             for item in stage.attached:
-                lines.append(f"             {item['file']:<20} {item['digest']}")
+                if "digest" in item:
+                    lines.append(f"             {item['file']:<20} {item['digest']}")
+                elif item["level"] == "violation" or item["code"] != "IDENTITY_DEV_KEY":
+                    lines.append(f"             [{item['code']}] {item['msg']}")
+            dev = sum(1 for i in stage.attached if i.get("code") == "IDENTITY_DEV_KEY")
+            if dev:
+                lines.append(f"             [IDENTITY_DEV_KEY] {dev} statements signed with the "
+                             "development key: fine on a laptop, not for release")  # fmt: skip
         return "\n".join(lines)
 
     _emit(fmt, summary, text)
+    failed = [s for s in result.stages if s.status == "failed"]
+    if failed:
+        raise VerificationError(f"{failed[0].stage} failed: {failed[0].detail}")
 
 
 def _tag_for(name: str) -> str:

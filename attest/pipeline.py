@@ -14,6 +14,7 @@ from attest.oci import mediatypes as mt
 from attest.oci.modelpack import PackResult, pack, read_subject
 from attest.oci.referrers import ReferrersMode
 from attest.oci.store import Descriptor, Store
+from attest.policy.cli_glue import evaluate_policy
 from attest.publish import publish_evidence
 from attest.sign.signer import Signer
 from attest.stages.cards import card_evidence
@@ -21,6 +22,9 @@ from attest.stages.mof import ROMAN, mof_evidence, mof_report
 from attest.stages.provenance import provenance_evidence
 from attest.stages.sbom.stage import run_sbom_stage
 from attest.stages.statement import Evidence
+from attest.verify.identity import IdentityPolicy
+from attest.verify.report import VerificationReport
+from attest.verify.verifier import VerifyOptions, verify_subject
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,9 @@ def run_pipeline(
     referrers_mode: ReferrersMode = "auto",
     reference: str | None = None,
     signer: Signer | None = None,  # None: attach unsigned (--no-sign)
+    policy: str | None = None,  # None: the built-in policy library
+    params: Path | None = None,
+    policy_mode: str = "warn",
 ) -> RunResult:
     started = datetime.now(timezone.utc)
     packed = pack(source, store, tag, modelfile_path=modelfile, creation_time=creation_time)
@@ -119,6 +126,52 @@ def run_pipeline(
         stages.append(outcome)
     if signer is None:
         stages.append(StageOutcome("sign", "skipped", "--no-sign: evidence attached unsigned"))
-    else:
-        stages.append(StageOutcome("sign", "ok", signer.describe()))
+        return RunResult(packed, facts, stages, mof_class=ROMAN.get(report.mof_class or 0))
+    stages.append(StageOutcome("sign", "ok", signer.describe()))
+    verification, decision = self_check(
+        store, subject_desc, str(reference or subject.reference), signer, policy=policy,
+        params=params, policy_mode=policy_mode, referrers_mode=referrers_mode,
+    )  # fmt: skip
+    failures = verification.failures
+    stages.append(StageOutcome(
+        "verify", "failed" if failures or not verification.verified else "ok",
+        failures[0] if failures else f"{len(verification.verified)} signed statements verified",
+    ))  # fmt: skip
+    if decision is not None:
+        status = "failed" if decision.failed else "ok"
+        detail = f"{len(decision.violations)} violation(s), {len(decision.warnings)} warning(s)"
+        policy_stage = StageOutcome("policy", status, f"{detail} ({policy_mode})")
+        policy_stage.attached = [
+            {"code": f.code, "msg": f.msg, "level": "violation"} for f in decision.violations
+        ] + [{"code": f.code, "msg": f.msg, "level": "warning"} for f in decision.warnings]
+        stages.append(policy_stage)
     return RunResult(packed, facts, stages, mof_class=ROMAN.get(report.mof_class or 0))
+
+
+def self_check(
+    store: Store,
+    subject: Descriptor,
+    reference: str,
+    signer: Signer,
+    *,
+    policy: str | None,
+    params: Path | None,
+    policy_mode: str,
+    referrers_mode: ReferrersMode,
+) -> tuple[VerificationReport, Any]:
+    """Verify what the run just attached with the trust material it signed with, then judge
+    the report with the policy — exactly what `attest verify` does."""
+    options = VerifyOptions(referrers_mode=referrers_mode)
+    if signer.kind == "key":
+        options.public_key = signer.public_key  # type: ignore[attr-defined]
+    elif signer.kind == "keyless":
+        options.trusted_root = signer.trusted_root  # type: ignore[attr-defined]
+        options.identity = IdentityPolicy(
+            identity=signer.subject,
+            issuer=signer.issuer,  # type: ignore[attr-defined]
+        )
+    report = verify_subject(store, subject, reference, options)
+    decision = None
+    if policy_mode != "off":
+        decision = evaluate_policy(report.to_dict(), policy, params, mode=policy_mode)
+    return report, decision

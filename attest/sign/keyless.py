@@ -150,6 +150,7 @@ class KeylessSigner:
 
     def __init__(self, trust_config: ClientTrustConfig, token: IdentityToken, *, source: str):
         self._context = SigningContext.from_trust_config(trust_config)
+        self.trusted_root = trust_config.trusted_root  # so a run can verify what it signed
         self._token = token
         self._session: SigstoreSigner | None = None
         self.source = source  # "--identity-token", "GitHub Actions", "interactive", ...

@@ -46,6 +46,9 @@ class VerifyOptions:
     staging: bool = False
     offline: bool = False
     referrers_mode: ReferrersMode = "auto"
+    # in-process callers (attest run) may hand over trust material they already hold
+    public_key: ec.EllipticCurvePublicKey | None = None
+    trusted_root: Any = None
 
 
 def load_trusted_root(options: VerifyOptions) -> Any:
@@ -53,6 +56,8 @@ def load_trusted_root(options: VerifyOptions) -> Any:
     (``--offline``: the root shipped with sigstore-python, no network at all)."""
     from sigstore.models import ClientTrustConfig
 
+    if options.trusted_root is not None:
+        return options.trusted_root
     if options.trust_config:
         try:
             return ClientTrustConfig.from_json(options.trust_config.read_text()).trusted_root
@@ -100,6 +105,8 @@ def verify_subject(
 
 def _keys(options: VerifyOptions) -> list[tuple[str, ec.EllipticCurvePublicKey]]:
     """Keys to try on key bundles: --key ("key"), else the local dev key ("dev-key")."""
+    if options.public_key is not None:
+        return [("key", options.public_key)]
     if options.key:
         return [("key", load_public_key(options.key))]
     dev_pub = dev_key_path().with_suffix(".pub")
