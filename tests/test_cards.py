@@ -43,7 +43,7 @@ from attest.stages.sbom.cyclonedx import build_cyclonedx, cyclonedx_to_facts
 from attest.stages.statement import validate_statement
 from tests.helpers import REPO_ROOT
 
-MODELS = ["tiny-llm", "tiny-gguf", "tiny-onnx", "with-modelfile"]
+MODELS = ["tiny-llm", "tiny-gguf", "tiny-onnx", "with-modelfile", "open-llm"]
 TESTDATA = REPO_ROOT / "testdata" / "models"
 
 # A MOF report in MofReport.to_dict() shape (class as a number, with class_roman and label).
@@ -118,7 +118,7 @@ def assert_model_card_agrees(facts: ModelFacts) -> dict[str, Any]:
 def test_model_card_front_matter_agrees_with_cyclonedx(packed, model: str) -> None:
     _, _, facts = packed[model]
     fm = assert_model_card_agrees(facts)
-    assert fm["license"] == {"tiny-llm": "apache-2.0"}.get(model, "mit")  # the Hub's spelling
+    assert fm["license"] == {"tiny-llm": "apache-2.0", "open-llm": "apache-2.0"}.get(model, "mit")
     if model == "tiny-llm":  # the card's own keys survive: model-index, tags, language...
         assert fm["model-index"] == facts.card.front_matter["model-index"]
         assert fm["tags"] == ["llama", "tiny", "test-fixture"] and fm["language"] == ["en"]
@@ -428,7 +428,7 @@ def test_card_evidence(packed, model: str, kind: str) -> None:
     required_missing = set(predicate["requiredSectionsMissing"])
     assert not required_missing & set(predicate["sectionsPresent"])
     if kind == "model":
-        expected = set() if model == "tiny-llm" else {"evaluation", "limitations"}
+        expected = set() if model in ("tiny-llm", "open-llm") else {"evaluation", "limitations"}
         assert expected <= required_missing and (model != "tiny-llm" or not required_missing)
 
 
