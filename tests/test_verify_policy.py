@@ -1,0 +1,100 @@
+"""`attest verify --policy/--params` end to end: the docs' worked example on a keylessly signed
+model, missing required evidence, and an unsigned document where a signed one is required."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import REPO_ROOT, run_attest
+from tests.test_verify import invoke
+
+MODEL = REPO_ROOT / "testdata" / "models" / "open-llm"
+WORKFLOW = "acme/models/.github/workflows/release.yml"
+CLAIMS = {"repository": "acme/models", "ref": "refs/tags/v1"}
+
+
+@pytest.fixture(scope="module")
+def release_signed(sigstore_stand_in: Any, sigstore_trust_config: Path,
+                   tmp_path_factory: pytest.TempPathFactory) -> str:  # fmt: skip
+    """open-llm signed keylessly by acme/models' release workflow (GitHub-style token)."""
+    from tests.sigstore_stand_in import GITHUB_ISSUER, github_claims
+
+    # a token as GitHub Actions issues it (the stand-in's Fulcio accepts GitHub's issuer)
+    token = sigstore_stand_in.oidc.issue({**github_claims(**CLAIMS), "iss": GITHUB_ISSUER})
+    ref = f"oci:{tmp_path_factory.mktemp('rel')}/lay:v1"
+    proc = run_attest("run", str(MODEL), "--to", ref, "--identity-token", token,
+                      "--trust-config", str(sigstore_trust_config),
+                      env={"NO_PROXY": "127.0.0.1,localhost"})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return ref
+
+
+def worked_example(tmp_path: Path, min_class: str = "II", denied: str = '["GPL-*", "AGPL-*"]'):
+    params = tmp_path / "release-policy.yaml"
+    params.write_text(
+        "identity:\n  allowed:\n"
+        f"    - github_workflow_ref: {WORKFLOW}\n"
+        "  dev_keys: deny\n"
+        f"sbom:\n  denied_licenses: {denied}\n"
+        f"mof:\n  min_class: {min_class}\n"
+    )
+    return params
+
+
+def verify_args(ref: str, sigstore_stand_in: Any, trust: Path, identity: str) -> list[str]:
+    from tests.sigstore_stand_in import GITHUB_ISSUER
+
+    return ["verify", ref, "--trust-config", str(trust),
+            "--identity", identity, "--issuer", GITHUB_ISSUER]  # fmt: skip
+
+
+def test_worked_example_from_the_docs(release_signed, sigstore_stand_in, sigstore_trust_config,
+                                      tmp_path, capsys, monkeypatch) -> None:  # fmt: skip
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    identity = sigstore_stand_in.github_identity({"job_workflow_ref": f"{WORKFLOW}@refs/tags/v1"})
+    base = verify_args(release_signed, sigstore_stand_in, sigstore_trust_config, identity)
+    # open-llm is Class III with an Apache-2.0 SBOM: "at least Class II" fails, Class III passes
+    code, out, err = invoke(*base, "--params", str(worked_example(tmp_path)), capsys=capsys)
+    assert code == 1 and "MOF_CLASS" in err + out
+    code, out, err = invoke(*base, "--params", str(worked_example(tmp_path, "III")),
+                            capsys=capsys)  # fmt: skip
+    assert code == 0, err + out
+    # deny Apache: the SBOM now violates; warn mode reports and exits 0
+    strict = worked_example(tmp_path, "III", '["Apache-*"]')
+    code, out, err = invoke(*base, "--params", str(strict), capsys=capsys)
+    assert code == 1 and "SBOM_DENIED_LICENSE" in err + out
+    code, out, err = invoke(*base, "--params", str(strict), "--mode", "warn", capsys=capsys)
+    assert code == 0 and "SBOM_DENIED_LICENSE" in out
+    code, out, err = invoke(*base, "--params", str(strict), "--mode", "off", capsys=capsys)
+    assert code == 0 and "SBOM_DENIED_LICENSE" not in out
+
+
+def test_missing_required_evidence_and_unsigned_documents(tmp_path: Path, capsys) -> None:
+    keys = tmp_path / "k"
+    assert run_attest("key", "generate", str(keys)).returncode == 0
+    ref = f"oci:{tmp_path}/lay:v1"
+    # packed and signed with only an unsigned SBOM attached, then one signed MOF statement
+    assert run_attest("pack", str(MODEL), "--to", ref).returncode == 0
+    assert run_attest("sbom", ref, "--attach").returncode == 0
+    assert run_attest("mof", ref, "--attach").returncode == 0
+    params = tmp_path / "p.yaml"
+    params.write_text(
+        "identity:\n  allowed: [{kind: key}]\n"
+        "signatures:\n  required: [https://attest.dev/mof/v1, https://slsa.dev/provenance/v1]\n"
+    )
+    # sign only the MOF statement
+    proc = run_attest("sign", ref, "--key", f"{keys}.key",
+                      "--predicate-type", "https://attest.dev/mof/v1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    code, out, err = invoke("verify", ref, "--key", f"{keys}.pub", "--params", str(params),
+                            capsys=capsys)  # fmt: skip
+    assert code == 1
+    assert "https://slsa.dev/provenance/v1" in err + out  # required, never attached
+    sbom_required = tmp_path / "s.yaml"
+    sbom_required.write_text("identity:\n  allowed: [{kind: key}]\nsbom:\n  required: true\n")
+    code, out, err = invoke("verify", ref, "--key", f"{keys}.pub", "--params",
+                            str(sbom_required), capsys=capsys)  # fmt: skip
+    assert code == 1 and "SBOM" in err + out  # the SBOM is attached, but unsigned
