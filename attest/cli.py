@@ -208,12 +208,9 @@ def inspect(reference: str, plain_http: bool, insecure: bool, fmt: str) -> None:
 
 
 def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+    from attest.humanize import human_size
+
+    return human_size(n)
 
 
 def _inspect_text(subject: Any) -> str:

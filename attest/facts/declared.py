@@ -23,6 +23,7 @@ from attest.facts.licenses import normalize_license
 from attest.facts.model import DatasetFact, Declared
 from attest.oci.config_schema import Draft202012Ecma  # ECMA-262 `pattern`, as every attest schema
 from attest.oci.modelpack import safe_relpath
+from attest.yamlio import load_yaml
 
 SCHEMA_FILE = "attest-yaml.schema.json"
 MAX_SIZE = 1024 * 1024
@@ -42,19 +43,7 @@ def load_declared(path: str | Path) -> Declared:
 
 def parse_declared(data: bytes | str, path: str) -> Declared:
     """Declared facts from attest.yaml text; InputError naming ``path``:line on any problem."""
-    try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        obj = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark is not None else path
-        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from None
+    node, obj = load_yaml(data, path)
     if obj is None:
         obj = {}
     lines = _key_lines(node, (), {}, path)

@@ -7,15 +7,7 @@ header is a fact about the model too.
 from __future__ import annotations
 
 from attest.facts.model import ModelFacts, WeightFacts
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"  # unreachable
+from attest.humanize import human_size
 
 
 def _count(n: int | None) -> str:
@@ -55,7 +47,7 @@ def facts_to_text(facts: ModelFacts) -> str:
     if facts.subject:
         s = facts.subject
         add(f"Subject       {s.repository}@{s.digest}")
-        add(f"              {s.media_type}, {_size(s.size)}")
+        add(f"              {s.media_type}, {human_size(s.size)}")
     add(f"Licence       {facts.license or 'none found'}")
     add(f"Architecture  {facts.architecture or 'unknown'}")
     add(f"Parameters    {_count(facts.parameter_count)}")
@@ -65,11 +57,11 @@ def facts_to_text(facts: ModelFacts) -> str:
 
     total = sum(f.size for f in facts.files)
     add("")
-    add(f"Files ({len(facts.files)}, {_size(total)})")
+    add(f"Files ({len(facts.files)}, {human_size(total)})")
     width = max((len(f.role) for f in facts.files), default=0)
     for f in facts.files:
         extra = f"  [{f.spdx_license}]" if f.spdx_license else ""
-        add(f"  {f.role:<{width}}  {_size(f.size):>10}  {f.sha256[:19]}…  {f.path}{extra}")
+        add(f"  {f.role:<{width}}  {human_size(f.size):>10}  {f.sha256[:19]}…  {f.path}{extra}")
 
     if facts.weights:
         add("")

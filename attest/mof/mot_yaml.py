@@ -22,6 +22,7 @@ from attest.errors import InputError, InternalError
 from attest.mof.config import RELEASE_LICENSE_KINDS, ComponentEntry, MofConfig, ReleaseLicense
 from attest.mof.data import Framework, framework
 from attest.mof.report import MofReport
+from attest.yamlio import load_yaml
 
 SCHEMA_FILE = "mof_schema.json"
 MAX_SIZE = 1024 * 1024
@@ -45,19 +46,7 @@ def load_mot_yaml(path: str | Path) -> MofConfig:
 
 def parse_mot_yaml(data: bytes | str, source: str = "<mof.yml>") -> MofConfig:
     """A MOF configuration from MOT YAML text (``source`` names it in messages)."""
-    try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        obj = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{source}: not valid YAML: {exc}") from None
+    node, obj = load_yaml(data, source)
     lines = _lines(node, (), {}, source)
     if not isinstance(obj, dict):
         raise InputError(

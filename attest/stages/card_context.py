@@ -19,6 +19,7 @@ from attest import __version__
 from attest.facts.card import card_license
 from attest.facts.licenses import HF_LICENSE_REFS
 from attest.facts.model import DatasetFact, ModelFacts
+from attest.humanize import human_size
 from attest.stages.card_spec import (
     SectionSpec,
     match_section,
@@ -215,14 +216,6 @@ def _evidence_text(evidence: Any) -> str:
 
 # -- rows ------------------------------------------------------------------------------------------
 
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover - the loop always returns
 
 
 def _file_row(path: str, role: str, size: int, sha256: str) -> dict[str, Any]:
