@@ -653,6 +653,7 @@ class RekorLog:
         self.log_id = key_id(self.key.public_key())
         self.tree_id = secrets.randbelow(2**62) + 2**62
         self.tree = MerkleTree()
+        self.clock_skew = 0  # seconds added to integrated times (tests of expiry)
         self.entries: list[LogEntry] = []
         self._by_uuid: dict[str, LogEntry] = {}
         self._lock = threading.Lock()
@@ -695,7 +696,8 @@ class RekorLog:
                     {"Location": f"/api/v1/log/entries/{uuid}"},
                 )
             index = self.tree.append(body)
-            integrated_time = int(time.time())
+            # clock_skew lets a test make a log whose time is past the certificate's validity
+            integrated_time = int(time.time()) + self.clock_skew
             set_payload = rfc8785.dumps(
                 {
                     "body": _b64(body),

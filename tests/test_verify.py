@@ -205,3 +205,25 @@ def test_sarif_output(tmp_path: Path, keys, capsys) -> None:
     sarif = json.loads(out)
     assert code == 1 and sarif["version"] == "2.1.0"
     assert sarif["runs"][0]["results"] and sarif["runs"][0]["results"][0]["level"] == "error"
+
+
+def test_certificate_expired_at_the_log_time(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A log whose clock says the entry was made an hour after signing: the 10-minute
+    certificate had expired by then, so the signature does not count."""
+    from tests.sigstore_stand_in import SigstoreStandIn
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with SigstoreStandIn() as late:
+        late.rekor.clock_skew = 3600
+        trust = tmp_path / "trust.json"
+        late.write_trust_config(trust)
+        ref = f"oci:{tmp_path}/lay:v1"
+        token = late.issue_token(email="release@example.org")
+        proc = run_attest("run", str(MODEL), "--to", ref, "--identity-token", token,
+                          "--trust-config", str(trust), "--mode", "off",
+                          env={"NO_PROXY": "127.0.0.1,localhost"})  # fmt: skip
+        # the run's own closing verification already refuses what it signed
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        code, _, err = invoke("verify", ref, "--trust-config", str(trust), "--identity",
+                              "release@example.org", "--issuer", late.issuer, capsys=capsys)  # fmt: skip
+        assert code == 1 and "not valid at validation time" in err, err
