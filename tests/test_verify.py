@@ -224,6 +224,7 @@ def test_certificate_expired_at_the_log_time(tmp_path: Path, capsys, monkeypatch
                           env={"NO_PROXY": "127.0.0.1,localhost"})  # fmt: skip
         # the run's own closing verification already refuses what it signed
         assert proc.returncode == 1, proc.stdout + proc.stderr
-        code, _, err = invoke("verify", ref, "--trust-config", str(trust), "--identity",
-                              "release@example.org", "--issuer", late.issuer, capsys=capsys)  # fmt: skip
+        args = ["verify", ref, "--trust-config", str(trust),
+                "--identity", "release@example.org", "--issuer", late.issuer]  # fmt: skip
+        code, _, err = invoke(*args, capsys=capsys)
         assert code == 1 and "not valid at validation time" in err, err
