@@ -994,6 +994,8 @@ def policy_test(
 @click.option("--include-tests", is_flag=True, help="Ship the *_test.rego files too.")
 @click.option("--no-library", is_flag=True,
               help="Leave out the lib.modelpack packages the policy imports.")  # fmt: skip
+@click.option("--no-sign", is_flag=True, help="Push the bundle unsigned.")
+@signer_options
 @registry_options
 @FORMAT
 def policy_push(
@@ -1002,6 +1004,12 @@ def policy_push(
     revision: str | None,
     include_tests: bool,
     no_library: bool,
+    no_sign: bool,
+    key: Path | None,
+    identity_token: str | None,
+    interactive: bool,
+    staging: bool,
+    trust_config: Path | None,
     plain_http: bool,
     insecure: bool,
     fmt: str,
@@ -1009,11 +1017,21 @@ def policy_push(
     """Publish a policy DIR (or one .rego FILE) as an OPA bundle OCI artifact at REFERENCE."""
     from attest.policy.cli_glue import push_policy
 
+    signer = None
+    if not no_sign:  # chosen first: a bad flag or token fails before anything is pushed
+        signer = _choose_signer(key, identity_token, interactive, staging, trust_config)
     pushed = push_policy(
         source, reference, revision=revision, include_tests=include_tests,
         library=not no_library, plain_http=plain_http, insecure=insecure,
     )  # fmt: skip
-    _emit(fmt, pushed.to_dict(), lambda: pushed.reference)
+    out = pushed.to_dict()
+    if signer is not None:
+        from attest.policy.signing import sign_policy_bundle
+
+        options = StoreOptions(plain_http=plain_http, insecure=insecure)
+        out["signature"] = sign_policy_bundle(pushed, signer, options).digest
+        out["signer"] = signer.describe()
+    _emit(fmt, out, lambda: pushed.reference)
 
 
 # -- verify -----------------------------------------------------------------------------------
@@ -1090,6 +1108,13 @@ def verify(
     )  # fmt: skip
     report = verify_subject(store, subject, str(ref.with_digest(subject.digest)), options)
     decision = None
+    if policy_source and not Path(policy_source).exists() and mode != "off":
+        # a policy from a registry is obeyed only once its own signature verifies, and the
+        # bundle evaluated is the one verified (pinned by digest)
+        from attest.policy.signing import verify_policy_bundle
+
+        store_options = StoreOptions(plain_http=plain_http, insecure=insecure)
+        policy_source = verify_policy_bundle(policy_source, options, store_options)
     if (policy_source or params) and mode != "off":
         from attest.policy.cli_glue import evaluate_policy
 

@@ -98,3 +98,29 @@ def test_missing_required_evidence_and_unsigned_documents(tmp_path: Path, capsys
     code, out, err = invoke("verify", ref, "--key", f"{keys}.pub", "--params",
                             str(sbom_required), capsys=capsys)  # fmt: skip
     assert code == 1 and "SBOM" in err + out  # the SBOM is attached, but unsigned
+
+
+def test_policy_from_a_registry_is_obeyed_only_when_signed(registry, tmp_path: Path,
+                                                          capsys) -> None:  # fmt: skip
+    keys = {name: tmp_path / name for name in ("release", "stranger")}
+    for prefix in keys.values():
+        assert run_attest("key", "generate", str(prefix)).returncode == 0
+    model = f"{registry.ref}:model"
+    proc = run_attest("run", str(MODEL), "--to", model, "--key", f"{keys['release']}.key")
+    assert proc.returncode == 0, proc.stderr
+    policies = str(REPO_ROOT / "policies")
+    signed, unsigned, foreign = (f"{registry.ref}:policy-{n}" for n in ("a", "b", "c"))
+    # distinct revisions: the same files would be the same manifest, signed by all three
+    assert run_attest("policy", "push", policies, signed, "--revision", "a",
+                      "--key", f"{keys['release']}.key").returncode == 0  # fmt: skip
+    assert run_attest("policy", "push", policies, unsigned, "--revision", "b",
+                      "--no-sign").returncode == 0  # fmt: skip
+    assert run_attest("policy", "push", policies, foreign, "--revision", "c",
+                      "--key", f"{keys['stranger']}.key").returncode == 0  # fmt: skip
+    base = ("verify", model, "--key", f"{keys['release']}.pub")
+    code, out, err = invoke(*base, "--policy", signed, capsys=capsys)
+    assert code == 0, err + out
+    code, _, err = invoke(*base, "--policy", unsigned, capsys=capsys)
+    assert code == 1 and "not signed by a trusted signer" in err
+    code, _, err = invoke(*base, "--policy", foreign, capsys=capsys)
+    assert code == 1 and "not signed by a trusted signer" in err
