@@ -75,6 +75,14 @@ def two_models(request: pytest.FixtureRequest, tmp_path: Path, keys: dict[str, P
     return a, b
 
 
+@pytest.fixture(params=["layout", "registry"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's model goes: an OCI layout, or the real registry (fallback tags)."""
+    if request.param == "registry":
+        return f"{request.getfixturevalue('registry').ref}:v1"
+    return f"oci:{tmp_path}/lay:v1"
+
+
 def test_positive_and_wrong_key(two_models, keys, capsys) -> None:
     a, _ = two_models
     code, out, err = invoke("verify", a, "--key", str(keys["pub"]), capsys=capsys)
@@ -141,18 +149,18 @@ def test_fallback_entry_pointing_at_another_models_referrer(registry, keys, tmp_
     assert code == 1 and "no verified signature" in err
 
 
-def test_unsigned_model_fails(tmp_path: Path, capsys) -> None:
-    ref = f"oci:{tmp_path}/lay:v1"
+def test_unsigned_model_fails(target: str, capsys) -> None:
+    ref = target
     assert run_attest("run", str(MODEL), "--to", ref, "--no-sign").returncode == 0
     code, out, err = invoke("verify", ref, capsys=capsys)
     assert code == 1 and "no verified signature" in err
     assert "unsigned" in out
 
 
-def test_keyless_identity_and_issuer(sigstore_stand_in, sigstore_trust_config, tmp_path, capsys,
+def test_keyless_identity_and_issuer(sigstore_stand_in, sigstore_trust_config, target, capsys,
                                      monkeypatch) -> None:  # fmt: skip
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    ref = f"oci:{tmp_path}/lay:v1"
+    ref = target
     token = sigstore_stand_in.issue_token(email="release@example.org")
     proc = run_attest("run", str(MODEL), "--to", ref, "--identity-token", token,
                       "--trust-config", str(sigstore_trust_config),
@@ -207,7 +215,9 @@ def test_sarif_output(tmp_path: Path, keys, capsys) -> None:
     assert sarif["runs"][0]["results"] and sarif["runs"][0]["results"][0]["level"] == "error"
 
 
-def test_certificate_expired_at_the_log_time(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_certificate_expired_at_the_log_time(
+    target: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
     """A log whose clock says the entry was made an hour after signing: the 10-minute
     certificate had expired by then, so the signature does not count."""
     from tests.sigstore_stand_in import SigstoreStandIn
@@ -217,7 +227,7 @@ def test_certificate_expired_at_the_log_time(tmp_path: Path, capsys, monkeypatch
         late.rekor.clock_skew = 3600
         trust = tmp_path / "trust.json"
         late.write_trust_config(trust)
-        ref = f"oci:{tmp_path}/lay:v1"
+        ref = target
         token = late.issue_token(email="release@example.org")
         proc = run_attest("run", str(MODEL), "--to", ref, "--identity-token", token,
                           "--trust-config", str(trust), "--mode", "off",
