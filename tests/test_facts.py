@@ -504,3 +504,13 @@ def test_text_summary(tmp_path: Path) -> None:
     assert f"Subject       oci:{tmp_path / 'layout'}@sha256:" in text
     sparse = facts_to_text(ModelFacts(name="x", files=[]))
     assert "none found" in sparse and "Card          none" in sparse
+
+
+def test_recursive_yaml_alias_in_attest_yaml_is_refused(tmp_path: Path) -> None:
+    """A self-referencing alias would recurse forever; it is an input error naming the line."""
+    from attest.facts.declared import load_declared
+
+    bad = tmp_path / "attest.yaml"
+    bad.write_text("name: x\nextra: &x [*x]\n")
+    with pytest.raises(InputError, match=r"attest.yaml:2: extra\[0\]: YAML aliases"):
+        load_declared(bad)

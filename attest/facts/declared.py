@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -23,7 +22,7 @@ from attest.facts.licenses import normalize_license
 from attest.facts.model import DatasetFact, Declared
 from attest.oci.config_schema import Draft202012Ecma  # ECMA-262 `pattern`, as every attest schema
 from attest.oci.modelpack import safe_relpath
-from attest.yamlio import load_yaml
+from attest.yamlio import key_lines, load_yaml
 
 SCHEMA_FILE = "attest-yaml.schema.json"
 MAX_SIZE = 1024 * 1024
@@ -46,7 +45,7 @@ def parse_declared(data: bytes | str, path: str) -> Declared:
     node, obj = load_yaml(data, path)
     if obj is None:
         obj = {}
-    lines = _key_lines(node, (), {}, path)
+    lines = key_lines(node, path)
     if not isinstance(obj, dict):
         raise InputError(
             f"{path}:1: attest.yaml must be a mapping of keys, not a {type(obj).__name__}"
@@ -54,30 +53,6 @@ def parse_declared(data: bytes | str, path: str) -> Declared:
     obj = jsonable(obj)
     _validate(obj, lines, path)
     return _to_declared(obj, lines, path)
-
-
-def _key_lines(
-    node: yaml.Node | None, at: tuple[Any, ...], out: dict[tuple[Any, ...], int], path: str
-) -> dict[tuple[Any, ...], int]:
-    """JSON path (tuple of keys/indexes) -> 1-based line; refuses duplicate keys on the way."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                raise InputError(
-                    f"{path}:{line}: key {'.'.join(map(str, (*at, key)))!r} appears twice "
-                    f"(first on line {seen[key]})"
-                )
-            seen[key] = line
-            out[(*at, key)] = line
-            _key_lines(value_node, (*at, key), out, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[(*at, i)] = item.start_mark.line + 1
-            _key_lines(item, (*at, i), out, path)
-    return out
 
 
 @cache

@@ -22,11 +22,10 @@ from attest.errors import InputError, InternalError
 from attest.mof.config import RELEASE_LICENSE_KINDS, ComponentEntry, MofConfig, ReleaseLicense
 from attest.mof.data import Framework, framework
 from attest.mof.report import MofReport
-from attest.yamlio import load_yaml
+from attest.yamlio import Lines, dotted, key_lines, load_yaml
 
 SCHEMA_FILE = "mof_schema.json"
 MAX_SIZE = 1024 * 1024
-Lines = dict[tuple[Any, ...], int]
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -47,7 +46,7 @@ def load_mot_yaml(path: str | Path) -> MofConfig:
 def parse_mot_yaml(data: bytes | str, source: str = "<mof.yml>") -> MofConfig:
     """A MOF configuration from MOT YAML text (``source`` names it in messages)."""
     node, obj = load_yaml(data, source)
-    lines = _lines(node, (), {}, source)
+    lines = key_lines(node, source)
     if not isinstance(obj, dict):
         raise InputError(
             f"{source}:1: a MOF configuration is a mapping with `framework` and `release`, "
@@ -57,47 +56,6 @@ def parse_mot_yaml(data: bytes | str, source: str = "<mof.yml>") -> MofConfig:
     _validate_schema(obj, lines, source)
     fw = framework()
     return _to_config(obj, lines, source, fw)
-
-
-def _lines(
-    node: yaml.Node | None,
-    at: tuple[Any, ...],
-    out: Lines,
-    source: str,
-    seen: set[int] | None = None,
-) -> Lines:
-    """JSON path -> 1-based line of every key and item; refuses duplicate keys on the way.
-
-    Also refuses a mapping or list reached twice (a YAML alias): no MOF configuration needs one,
-    and a recursive or exponential alias would hang everything that walks the document.
-    """
-    seen = set() if seen is None else seen
-    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
-        if id(node) in seen:
-            raise InputError(
-                f"{source}:{node.start_mark.line + 1}: {_dotted(at) or 'document'}: YAML "
-                "aliases of mappings or lists are not accepted in a MOF configuration; "
-                "write the value out"
-            )
-        seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        keys: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in keys:
-                raise InputError(
-                    f"{source}:{line}: key {_dotted((*at, key))!r} appears twice "
-                    f"(first on line {keys[key]})"
-                )
-            keys[key] = line
-            out[(*at, key)] = line
-            _lines(value_node, (*at, key), out, source, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[(*at, i)] = item.start_mark.line + 1
-            _lines(item, (*at, i), out, source, seen)
-    return out
 
 
 def _plain(value: Any) -> Any:
@@ -135,7 +93,7 @@ def _validate_schema(obj: dict[str, Any], lines: Lines, source: str) -> None:
     if wants_string and isinstance(err.instance, int | float):
         hint = "quote it: YAML reads an unquoted 1.0 as a number"
     raise InputError(
-        f"{source}:{_line(lines, at)}: {_dotted(at) or 'document'}: {err.message}{more}", hint=hint
+        f"{source}:{_line(lines, at)}: {dotted(at) or 'document'}: {err.message}{more}", hint=hint
     )
 
 
@@ -144,12 +102,6 @@ def _line(lines: Lines, at: Any) -> int:
     while key and key not in lines:
         key = key[:-1]
     return lines.get(key, 1)
-
-
-def _dotted(at: tuple[Any, ...]) -> str:
-    return "".join(
-        f"[{k}]" if isinstance(k, int) else (f".{k}" if i else str(k)) for i, k in enumerate(at)
-    )
 
 
 def _to_config(obj: dict[str, Any], lines: Lines, source: str, fw: Framework) -> MofConfig:
@@ -169,17 +121,17 @@ def _to_config(obj: dict[str, Any], lines: Lines, source: str, fw: Framework) ->
         line = _line(lines, at)
         name = item.get("name")
         if not isinstance(name, str) or not name:
-            raise InputError(f"{source}:{line}: {_dotted(at)}: a component needs a `name`")
+            raise InputError(f"{source}:{line}: {dotted(at)}: a component needs a `name`")
         comp = fw.component(name)
         if comp is None or comp.name != name:  # a MOT YAML must use the exact name
             raise InputError(
-                f"{source}:{line}: {_dotted(at)}: unknown MOF component {name!r}"
+                f"{source}:{line}: {dotted(at)}: unknown MOF component {name!r}"
                 + _did_you_mean(name, fw),
                 hint="valid names: " + ", ".join(c.name for c in fw.components),
             )
         if name in first_line:
             raise InputError(
-                f"{source}:{line}: {_dotted(at)}: component {name!r} is listed twice (first on "
+                f"{source}:{line}: {dotted(at)}: component {name!r} is listed twice (first on "
                 f"line {first_line[name]}); list it once"
             )
         first_line[name] = line
@@ -230,7 +182,7 @@ def _check_license(
     problem = fw.licenses.check_id(value)
     if problem:
         raise InputError(
-            f"{source}:{_line(lines, at)}: {_dotted(at)}: {problem}",
+            f"{source}:{_line(lines, at)}: {dotted(at)}: {problem}",
             hint="use an SPDX id exactly as https://spdx.org/licenses/ spells it, `unlicensed` "
             "for an included component without a licence, or LicenseRef-<name> for any other",
         )
