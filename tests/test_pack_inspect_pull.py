@@ -239,3 +239,12 @@ def test_run_packs_testdata_model_and_summarises(tmp_path: Path) -> None:
     assert (tmp_path / "attest-out" / "index.json").is_file()
     text = attest("run", str(model), cwd=tmp_path)
     assert text.returncode == 0 and "Packed" in text.stdout
+
+
+def test_pack_reads_gguf_header_for_the_config(tmp_path: Path) -> None:
+    from tests.helpers import REPO_ROOT
+
+    packed = pack_json(REPO_ROOT / "testdata/models/tiny-gguf", f"oci:{tmp_path}/g:v1")
+    config = packed["config"]["config"]
+    # 8 x 16 token embedding + 8 output norm = 136 parameters; general.file_type 1 = MOSTLY_F16
+    assert config == {"format": "gguf", "paramSize": "136", "quantization": "MOSTLY_F16"}

@@ -270,7 +270,10 @@ def _source_date_epoch() -> int | None:
 
 
 def _weight_facts(root: Path, weights: list[str]) -> dict[str, Any]:
-    """format, paramSize and precision from weight file names and safetensors headers only."""
+    """format, paramSize, precision and quantization from weight file names and headers only
+    (safetensors and GGUF; never the weights)."""
+    from attest.facts.weights import capture_header, weight_facts  # facts imports this module
+
     facts: dict[str, Any] = {}
     suffixes = {Path(w).suffix.lower() for w in weights}
     formats = sorted({WEIGHT_FORMATS[s] for s in suffixes if s in WEIGHT_FORMATS})
@@ -278,15 +281,26 @@ def _weight_facts(root: Path, weights: list[str]) -> dict[str, Any]:
         facts["format"] = ",".join(formats)
     params = 0
     dtypes: set[str] = set()
+    quantizations: set[str] = set()
     for rel in weights:
         if rel.endswith(".safetensors"):
             header = read_safetensors_header(root / rel)
             params += header.parameter_count
             dtypes.update(header.dtypes)
+        elif rel.lower().endswith(".gguf"):
+            size = (root / rel).stat().st_size
+            with open(root / rel, "rb") as stream:
+                head = capture_header("gguf", stream, path=rel, size=size)
+            gguf = weight_facts("gguf", head, path=rel, size=size)
+            params += gguf.parameter_count or 0
+            if gguf.quantization:
+                quantizations.add(gguf.quantization)
     if params:
         facts["paramSize"] = format_param_size(params)
     if dtypes:
         facts["precision"] = precision_from_dtypes(dtypes)
+    if quantizations:
+        facts["quantization"] = ",".join(sorted(quantizations))
     return facts
 
 
