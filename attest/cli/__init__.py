@@ -1,0 +1,47 @@
+"""The `attest` command line: a click group whose commands are thin shells over one module each.
+
+Data goes to stdout (``--format json`` on every reporting command); logs, progress and errors
+to stderr. Exit codes: 0 ok, 1 verification/policy failed, 2 usage or bad input,
+3 registry/network/internal error.
+
+Commands live in ``artifacts``, ``evidence``, ``signing``, ``verification`` and ``run``; shared
+options and helpers in ``common``; the group in ``app``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from attest.cli import artifacts, evidence, run, signing, verification  # noqa: F401 - register
+from attest.cli.app import cli
+from attest.cli.common import log
+from attest.errors import AttestError
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    """Console entry point: one clear line on stderr and the documented exit code on failure."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("attest: aborted", err=True)
+        sys.exit(2)
+    except click.ClickException as e:  # usage errors: exit 2, as documented
+        e.show()
+        sys.exit(2)
+    except AttestError as e:
+        click.echo(f"attest: error: {e.diagnostics()}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("attest: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as e:  # a bug: still one line, exit 3
+        log.debug("internal error", exc_info=True)
+        click.echo(f"attest: internal error: {type(e).__name__}: {e}", err=True)
+        sys.exit(3)
+    sys.exit(0)
