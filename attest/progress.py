@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 _MIB = 1024 * 1024
 _REDRAW_INTERVAL = 0.1  # seconds: at most ~10 redraws per second
@@ -138,3 +138,32 @@ class Progress:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class ProgressReader:
+    """A binary stream that advances ``progress`` by what is read from it (uploads, copies).
+
+    Passes ``seek``/``tell``/``seekable`` through so a retried upload can rewind; a rewind
+    does not move the bar back (it shows work done, not position).
+    """
+
+    def __init__(self, stream: BinaryIO, progress: Progress) -> None:
+        self._stream = stream
+        self._progress = progress
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        self._progress.advance(len(data))
+        return data
+
+    def seekable(self) -> bool:
+        return self._stream.seekable()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def close(self) -> None:
+        self._stream.close()

@@ -127,3 +127,29 @@ def test_referrers_api_stand_in(referrers_api_registry, tmp_path: Path) -> None:
     assert [r["digest"] for r in listed["referrers"]] == [late["digest"]]
     proc = attest("referrers", remote, "--referrers-mode", "api")
     assert proc.returncode == 3 and "Referrers API" in proc.stderr
+
+
+def test_pack_shows_upload_progress(registry, tmp_path: Path, monkeypatch) -> None:
+    """On a terminal, pushing to a registry draws a byte-rate bar on stderr (through the
+    seekable progress reader), and the artifact is the same as without it."""
+    import io
+    import sys
+
+    from attest.oci.modelpack import pack
+    from attest.oci.registry import RegistryStore
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("CI", raising=False)
+    model = make_model_dir(tmp_path / "model")
+    store = RegistryStore(registry.host, registry.repo, plain_http=True)
+    shown = pack(model, store, "v1", creation_time=False, progress=None)
+    assert "\rpush " in terminal.getvalue() and "MiB/s" in terminal.getvalue()
+    quiet_from = len(terminal.getvalue())
+    quiet = pack(model, store, "v2", creation_time=False, progress=False)
+    assert "push" not in terminal.getvalue()[quiet_from:]
+    assert shown.descriptor.digest == quiet.descriptor.digest

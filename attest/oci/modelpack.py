@@ -28,6 +28,7 @@ from attest.oci.config_schema import validate_image_manifest, validate_model_con
 from attest.oci.digest import DigestCache, FileDigest, digest_files
 from attest.oci.modelfile import Modelfile, classify_files, parse_modelfile
 from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
+from attest.progress import Progress, ProgressReader
 
 # Formats by weight-file extension, as the ModelPack config's `format` names them.
 WEIGHT_FORMATS = {
@@ -416,12 +417,15 @@ def pack(
     manifest_bytes = json.dumps(manifest, indent=2).encode()
 
     uploaded = 0
-    for rel, desc in zip(files, layers, strict=True):
-        with open(source / rel, "rb") as stream:
-            pushed = store.push_blob(desc, stream)
-        uploaded += pushed
-        if on_upload:
-            on_upload(rel, pushed)
+    with Progress(sum(d.size for d in layers), "push", enabled=progress) as bar:
+        for rel, desc in zip(files, layers, strict=True):
+            with open(source / rel, "rb") as stream:
+                pushed = store.push_blob(desc, ProgressReader(stream, bar))
+            if not pushed:
+                bar.advance(desc.size)  # already there: done without a byte sent
+            uploaded += pushed
+            if on_upload:
+                on_upload(rel, pushed)
     uploaded += store.push_blob(config_desc, io.BytesIO(config_bytes))
     result = store.push_manifest(manifest_bytes, mt.OCI_MANIFEST, tag=tag)
     return PackResult(result.descriptor, manifest, config, digests, uploaded)
