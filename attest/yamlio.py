@@ -3,11 +3,25 @@ kept so that later checks can point at the line of an offending key."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from attest.errors import InputError
+
+
+def read_user_file(path: str | Path, what: str, max_size: int = 1024 * 1024) -> bytes:
+    """The bytes of a small file a user wrote (attest.yaml, a MOT YAML), size-capped so a
+    wrong path to a huge file fails at once instead of filling memory."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
+    if len(data) > max_size:
+        raise InputError(f"{p} is {len(data)} bytes; {what} is at most {max_size}")
+    return data
 
 
 def load_yaml(data: bytes | str, source: str) -> tuple[yaml.Node | None, Any]:

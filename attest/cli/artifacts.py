@@ -21,7 +21,7 @@ from attest.cli.common import (
 )
 from attest.errors import UsageError
 from attest.humanize import human_size
-from attest.oci.reference import Reference, parse_reference
+from attest.oci.reference import parse_reference
 
 
 @cli.command()
@@ -67,30 +67,6 @@ def pack(
     fmt: str,
 ) -> None:
     """Pack a model directory into a ModelPack artifact, one raw layer per file."""
-    result, ref = _pack(directory, to, modelfile, name, no_creation_time, concurrency, plain_http,
-                        insecure)  # fmt: skip
-    out = {
-        "reference": subject_ref(ref, result.descriptor.digest),
-        "digest": result.descriptor.digest,
-        "mediaType": result.descriptor.media_type,
-        "size": result.descriptor.size,
-        "layers": len(result.manifest["layers"]),
-        "blobsUploaded": result.blobs_uploaded,
-        "config": result.config,
-    }
-    emit(fmt, out, lambda: f"{out['reference']}\n{out['digest']}")
-
-
-def _pack(
-    directory: Path,
-    to: str,
-    modelfile: Path | None,
-    name: str | None,
-    no_creation_time: bool,
-    concurrency: int | None,
-    plain_http: bool,
-    insecure: bool,
-) -> tuple[Any, Reference]:
     from attest.oci.modelpack import pack as pack_model
 
     ref = parse_reference(to)
@@ -109,7 +85,16 @@ def _pack(
         creation_time=not no_creation_time,
         workers=concurrency,
     )
-    return result, ref
+    out = {
+        "reference": subject_ref(ref, result.descriptor.digest),
+        "digest": result.descriptor.digest,
+        "mediaType": result.descriptor.media_type,
+        "size": result.descriptor.size,
+        "layers": len(result.manifest["layers"]),
+        "blobsUploaded": result.blobs_uploaded,
+        "config": result.config,
+    }
+    emit(fmt, out, lambda: f"{out['reference']}\n{out['digest']}")
 
 
 @cli.command()

@@ -22,7 +22,7 @@ from attest.facts.licenses import normalize_license
 from attest.facts.model import DatasetFact, Declared
 from attest.oci.config_schema import Draft202012Ecma  # ECMA-262 `pattern`, as every attest schema
 from attest.oci.modelpack import safe_relpath
-from attest.yamlio import key_lines, load_yaml
+from attest.yamlio import key_lines, load_yaml, read_user_file
 
 SCHEMA_FILE = "attest-yaml.schema.json"
 MAX_SIZE = 1024 * 1024
@@ -30,14 +30,7 @@ MAX_SIZE = 1024 * 1024
 
 def load_declared(path: str | Path) -> Declared:
     """Read and check the attest.yaml at ``path`` (a ``--facts FILE``)."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
-    if len(data) > MAX_SIZE:
-        raise InputError(f"{p} is {len(data)} bytes; an attest.yaml is at most {MAX_SIZE}")
-    return parse_declared(data, str(p))
+    return parse_declared(read_user_file(path, "an attest.yaml", MAX_SIZE), str(path))
 
 
 def parse_declared(data: bytes | str, path: str) -> Declared:

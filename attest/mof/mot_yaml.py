@@ -22,7 +22,7 @@ from attest.errors import InputError, InternalError
 from attest.mof.config import RELEASE_LICENSE_KINDS, ComponentEntry, MofConfig, ReleaseLicense
 from attest.mof.data import Framework, framework
 from attest.mof.report import MofReport
-from attest.yamlio import Lines, dotted, key_lines, load_yaml
+from attest.yamlio import Lines, dotted, key_lines, load_yaml, read_user_file
 
 SCHEMA_FILE = "mof_schema.json"
 MAX_SIZE = 1024 * 1024
@@ -33,14 +33,7 @@ MAX_SIZE = 1024 * 1024
 
 def load_mot_yaml(path: str | Path) -> MofConfig:
     """Read the MOT YAML at ``path``; InputError naming the file and line on any problem."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
-    if len(data) > MAX_SIZE:
-        raise InputError(f"{p} is {len(data)} bytes; a MOF configuration is at most {MAX_SIZE}")
-    return parse_mot_yaml(data, str(p))
+    return parse_mot_yaml(read_user_file(path, "a MOF configuration", MAX_SIZE), str(path))
 
 
 def parse_mot_yaml(data: bytes | str, source: str = "<mof.yml>") -> MofConfig:
