@@ -9,8 +9,9 @@ import ast
 import importlib.metadata
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +70,7 @@ def test_every_imported_distribution_is_declared() -> None:
         if not providers:
             problems.append(f"{top} (imported by {sorted(files)}) is not installed")
         elif not providers & (required | optional | UNDECLARED):
-            problems.append(f"{top} (imported by {sorted(files)}) comes from undeclared {providers}")
+            problems.append(f"{top} (imported by {sorted(files)}) is from undeclared {providers}")
     assert problems == []
 
 

@@ -175,14 +175,14 @@ def _retrieve_oci(uri: str) -> Resource[Any]:
     if uri.startswith(OCI_SCHEMA_BASE) and name in OCI_SCHEMA_FILES:
         contents = _load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
         return Resource.from_contents(contents, default_specification=DRAFT4)
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs alias
 
 
 @cache
 def _oci_validator(name: str) -> Validator:
     schema = _load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
     _Draft4.check_schema(schema)
-    registry: Registry[Any] = Registry(retrieve=_retrieve_oci)
+    registry: Registry[Any] = Registry(retrieve=_retrieve_oci)  # type: ignore[call-arg]
     return _Draft4(
         schema,
         registry=registry,

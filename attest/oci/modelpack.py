@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from attest.errors import InputError
 from attest.facts.safetensors import (
@@ -420,7 +420,7 @@ def pack(
     with Progress(sum(d.size for d in layers), "push", enabled=progress) as bar:
         for rel, desc in zip(files, layers, strict=True):
             with open(source / rel, "rb") as stream:
-                pushed = store.push_blob(desc, ProgressReader(stream, bar))
+                pushed = store.push_blob(desc, cast(IO[bytes], ProgressReader(stream, bar)))
             if not pushed:
                 bar.advance(desc.size)  # already there: done without a byte sent
             uploaded += pushed

@@ -133,7 +133,7 @@ def spdx2_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
         if r.relationship_type == RelationshipType.DESCRIBES
         and r.spdx_element_id == document.creation_info.spdx_id
     ]
-    model = packages[roots[0]]
+    model = packages[str(roots[0])]
     datasets: dict[str, set[str]] = {}
     files: dict[str, str] = {}
     bases: list[str] = []
