@@ -238,7 +238,9 @@ def test_weight_formats_by_name() -> None:
 
 # -- ONNX -------------------------------------------------------------------------------------
 
-needs_onnx = pytest.mark.skipif(not onnx_installed(), reason="the onnx extra is not installed")
+needs_onnx = pytest.mark.skipif(
+    not onnx_installed(), reason="the onnx extra is not installed (test extra; fails under CI)"
+)
 
 
 def onnx_model(n_weights: int = 8) -> bytes:
