@@ -26,7 +26,7 @@ from attest.facts.safetensors import (
 from attest.oci import mediatypes as mt
 from attest.oci.config_schema import validate_image_manifest, validate_model_config
 from attest.oci.digest import DigestCache, FileDigest, digest_files
-from attest.oci.modelfile import Modelfile, classify_files, parse_modelfile
+from attest.oci.modelfile import Modelfile, classify_files, load_modelfile
 from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
 from attest.progress import Progress, ProgressReader
 
@@ -359,11 +359,7 @@ def pack(
     if modelfile_path is None and (source / "Modelfile").is_file():
         modelfile_path = source / "Modelfile"
     if modelfile_path is not None:
-        try:
-            modelfile_text = modelfile_path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"cannot read Modelfile {modelfile_path}: {e.strerror}") from None
-        modelfile = parse_modelfile(modelfile_text, source=str(modelfile_path))
+        modelfile = load_modelfile(modelfile_path)
     rels = list_model_files(source)
     if modelfile_path is not None and modelfile_path.resolve().parent == source.resolve():
         rels = [r for r in rels if r != modelfile_path.name]  # stored as an annotation instead
@@ -412,7 +408,7 @@ def pack(
         "layers": [d.to_dict() for d in layers],
     }
     if modelfile is not None:
-        manifest["annotations"] = {mt.ANNOTATION_MODELFILE: modelfile_text}
+        manifest["annotations"] = {mt.ANNOTATION_MODELFILE: modelfile.text}
     validate_image_manifest(manifest)
     manifest_bytes = json.dumps(manifest, indent=2).encode()
 
