@@ -154,6 +154,17 @@ def test_fallback_tag_that_is_not_an_index_is_refused(tmp_path: Path) -> None:
         attach(store, subject, "text/plain", [doc_blob("x")], mode="tag")
 
 
+def test_fallback_index_that_breaks_the_index_schema_is_refused(tmp_path: Path) -> None:
+    store = LayoutStore(tmp_path, create=True)
+    subject = make_subject(store)
+    bad = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX,
+           "manifests": [{"mediaType": mt.OCI_MANIFEST, "digest": "no digest", "size": 1}]}
+    data = json.dumps(bad).encode()
+    store.push_manifest(data, mt.OCI_INDEX, tag=fallback_tag(subject.digest))
+    with pytest.raises(InputError, match=r"invalid OCI image index: manifests\[0\]\.digest"):
+        attach(store, subject, "text/plain", [doc_blob("x")], mode="tag")
+
+
 def test_copy_between_layouts_keeps_digests(tmp_path: Path) -> None:
     src = LayoutStore(tmp_path / "src", create=True)
     subject = make_subject(src)

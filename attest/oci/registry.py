@@ -688,16 +688,6 @@ class RegistryStore:
             )
         return PushResult(descriptor=desc, oci_subject=resp.headers.get("OCI-Subject"))
 
-    def delete_manifest(self, digest: str) -> None:
-        """Delete the manifest ``digest`` (and so every tag pointing at it)."""
-        resp = self._request("DELETE", self._manifest_url(digest), push=True)
-        if resp.status_code == 405:
-            raise RegistryError(
-                f"{self.location} does not allow deleting manifests (HTTP 405)",
-                hint="the registry must be configured with deletes enabled",
-            )
-        self._check(resp, f"manifest {digest}", (200, 202, 204))
-
     def _manifest_url(self, reference: str) -> str:
         if _is_digest(reference):
             validate_digest(reference)

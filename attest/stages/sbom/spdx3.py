@@ -124,7 +124,7 @@ def validate_spdx3(doc: dict[str, Any]) -> list[str]:
 
 
 def spdx3_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
-    """The comparable summary (:func:`~attest.stages.sbom.spdx2.sbom_summary`) of a document."""
+    """The comparable summary (:func:`~attest.stages.sbom.spdx2.spdx2_to_facts`) of a document."""
     objset = spdx3.SHACLObjectSet()
     spdx3.JSONLDDeserializer().deserialize_data(doc, objset)
     objset.link()
