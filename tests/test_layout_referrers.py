@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from attest.errors import InputError, NotFoundError
 from attest.oci import mediatypes as mt
+from attest.oci.config_schema import validate_image_index
 from attest.oci.copy import copy_artifact
 from attest.oci.layout import LayoutStore
 from attest.oci.reference import fallback_tag
@@ -61,6 +63,11 @@ def test_layout_round_trip_exact_bytes(tmp_path: Path) -> None:
     assert store.tags() == ["v1"]
     layout = json.loads((tmp_path / "lay" / "oci-layout").read_text())
     assert layout == {"imageLayoutVersion": "1.0.0"}
+    # the image-spec's own schemas as the outside oracle for what the writer left on disk
+    repo = Path(__file__).resolve().parent.parent
+    schemas = repo / "testdata" / "vectors" / "modelpack" / "oci-image-spec-v1.1.1"
+    jsonschema.validate(layout, json.loads((schemas / "image-layout-schema.json").read_text()))
+    validate_image_index(json.loads((tmp_path / "lay" / "index.json").read_text()))
     with pytest.raises(NotFoundError):
         store.get_manifest("nope")
 
