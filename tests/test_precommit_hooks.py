@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import REPO_ROOT, run_attest
+from tests.helpers import REPO_ROOT, copy_source_tree, run_attest
 
 MODELS = REPO_ROOT / "testdata" / "models"
 HOOKS = {
@@ -67,18 +67,9 @@ def _commit_all(repo: Path) -> None:
 
 
 def _hook_repo(dest: Path) -> Path:
-    """This source tree (tracked and new files, as `git add -A` would see them) committed to a
-    fresh repository: try-repo clones HEAD, so uncommitted work must be in a commit."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT, check=True, capture_output=True,
-    ).stdout.decode().split("\0")  # fmt: skip
-    for rel in filter(None, listed):
-        src = REPO_ROOT / rel
-        if src.is_file() and not rel.startswith("tests/js/node_modules/"):
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    _commit_all(dest)
+    """This source tree committed to a fresh repository: try-repo clones HEAD, so uncommitted
+    work must be in a commit."""
+    _commit_all(copy_source_tree(dest))
     return dest
 
 
