@@ -106,7 +106,9 @@ def login(destination: str, config_dir: str) -> None:
         config = {}
     if not isinstance(config, dict):
         config = {}
-    auths = config.get("auths") if isinstance(config.get("auths"), dict) else {}
+    auths = config.get("auths")
+    if not isinstance(auths, dict):
+        auths = {}
     auth = base64.b64encode(f"{username or 'token'}:{token}".encode()).decode()
     config["auths"] = {**auths, host: {"auth": auth}}
     # a credential helper for this host would win over the entry we add
