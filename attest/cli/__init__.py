@@ -4,7 +4,7 @@ Data goes to stdout (``--format json`` on every reporting command); logs, progre
 to stderr. Exit codes: 0 ok, 1 verification/policy failed, 2 usage or bad input,
 3 registry/network/internal error.
 
-Commands live in ``artifacts``, ``evidence``, ``signing``, ``verification`` and ``run``; shared
+Commands live in ``artifacts``, ``evidence``, ``signing``, ``verification``, ``run`` and ``checks``; shared
 options and helpers in ``common``; the group in ``app``.
 """
 
