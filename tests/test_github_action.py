@@ -262,3 +262,50 @@ def test_bad_inputs_are_refused_before_anything_runs(
     assert result.conclusion == "failure" and result.steps[0].outcome == "failure"
     assert ("error", "signing must be keyless, key or none, not 'cosign'") in result.annotations
     assert all(s.outcome == "skipped" for s in result.steps[1:])
+
+
+def test_key_signing_verifies_with_the_public_key(
+    action_dir: Path, runner_temp: Path, tmp_path: Path
+) -> None:
+    proc = run_attest("key", "generate", str(tmp_path / "release"))
+    assert proc.returncode == 0, proc.stderr
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    result = run_action(
+        action_dir,
+        {"model-path": str(MODELS / "open-llm"), "destination": f"oci:{tmp_path}/layout:v1",
+         "signing": "key", "key": str(tmp_path / "release.key"),
+         "public-key": str(tmp_path / "release.pub"), "min-mof-class": "III"},
+        workspace=workspace, runner_temp=runner_temp, env=runner_env(tmp_path / "home"),
+    )  # fmt: skip
+    assert result.conclusion == "success", result.log
+    assert result.outputs["verified"] == "true" and result.outputs["mof-class"] == "III"
+    assert [s.outcome for s in result.steps][2:4] == ["skipped", "skipped"]  # no OIDC, no login
+    other = run_attest("key", "generate", str(tmp_path / "other"))
+    assert other.returncode == 0
+    wrong = run_attest("verify", result.outputs["reference"], "--key", str(tmp_path / "other.pub"))
+    assert wrong.returncode == 1
+
+
+# -- the runner stand-in against the runner's own formats --------------------------------------
+
+
+def test_file_commands_parse_as_the_runner_reads_them() -> None:
+    from tests.composite_action_runner import ActionError, parse_file_command
+
+    text = "a=1\nb<<ghadelimiter_x\nline 1\nline=2\nghadelimiter_x\nc=\n"
+    assert parse_file_command(text) == {"a": "1", "b": "line 1\nline=2", "c": ""}
+    with pytest.raises(ActionError, match="delimiter"):
+        parse_file_command("b<<EOF\nnever closed\n")
+
+
+def test_expressions_follow_github_semantics() -> None:
+    from tests.composite_action_runner import evaluate, substitute
+
+    ctx = {"inputs": {"signing": "Keyless", "registry-token": ""}, "steps": {}, "github": {}}
+    assert evaluate("inputs.signing == 'keyless'", ctx) is True  # case-insensitive
+    assert evaluate("inputs.registry-token != ''", ctx) is False
+    assert evaluate("!(inputs.signing == 'key') && success()", ctx) is True
+    assert evaluate("failure() || inputs.signing", ctx) == "Keyless"
+    assert evaluate("always()", ctx, status="failure") is True
+    assert substitute("${{ steps.x.outputs.y }}-${{ inputs.signing }}", ctx) == "-Keyless"
