@@ -1,0 +1,158 @@
+"""Every notation-go vector (testdata/vectors/notation/index.json) gives its expected outcome.
+
+The vectors are real envelopes made by notation-go with the outcome notation-go's own tests
+expect; the trust policy and trust store of each case come from the index. ``verifyAt`` fixes the
+verification time (notation-go uses the wall clock). Revocation: the GlobalSign TSA chains name
+OCSP/CRL endpoints that cannot be reached here, so the timestamp cases run with unknown
+revocation logged (``unknown_revocation="log"``); a separate test shows strict refuses them by
+default.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from attest.errors import InputError, VerificationError
+from attest.verify.notation import verifier as nv
+from attest.verify.notation.trustpolicy import identity_matches, parse_trust_policy
+from attest.verify.notation.truststore import TrustStore
+
+VECTORS = Path(__file__).resolve().parent.parent / "testdata" / "vectors" / "notation"
+INDEX = json.loads((VECTORS / "index.json").read_text())
+DEFAULT_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _time(text: str | None) -> datetime:
+    if text is None:
+        return DEFAULT_NOW
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _settings(case: dict[str, Any], **kw: Any) -> nv.NotationSettings:
+    return nv.NotationSettings(
+        parse_trust_policy(case["trustPolicy"]),
+        TrustStore(VECTORS / "truststore"),
+        now=_time(case["verifyAt"]),
+        **kw,
+    )
+
+
+def _repository(case: dict[str, Any]) -> str | None:
+    ref = case["artifactReference"]
+    return ref.split("@", 1)[0] if ref else None
+
+
+FULL = [c for c in INDEX if c["scope"] == "full"]
+TIMESTAMP_ONLY = [c for c in INDEX if c["scope"] == "authenticTimestamp"]
+INTEGRITY = [c for c in INDEX if c["scope"] == "integrity"]
+
+
+def test_every_vector_is_covered() -> None:
+    assert len(FULL) + len(TIMESTAMP_ONLY) + len(INTEGRITY) == len(INDEX) >= 38
+
+
+@pytest.mark.parametrize("case", FULL, ids=[c["id"] for c in FULL])
+def test_full_verification(case: dict[str, Any]) -> None:
+    data = (VECTORS / case["file"]).read_bytes()
+    settings = _settings(case, unknown_revocation="log" if case["hasTimestamp"] else "fail")
+    out = nv.verify_envelope(data, case["mediaType"], settings,
+                             repository=_repository(case), subject=case["targetArtifact"])  # fmt: skip
+    if case["expect"] == "valid":
+        assert out.passed, out.failure
+        return
+    assert not out.passed
+    step = {"trustedIdentity": "authenticity"}.get(case["failsAt"], case["failsAt"])
+    assert out.failed_step == step, out.failure
+    assert out.failure
+
+
+def test_timestamp_cases_fail_strict_offline_by_default() -> None:
+    case = next(c for c in INDEX if c["id"] == "jws-timestamp-valid")
+    out = nv.verify_envelope((VECTORS / case["file"]).read_bytes(), case["mediaType"],
+                             _settings(case), repository=None, subject=case["targetArtifact"])  # fmt: skip
+    assert not out.passed and out.failed_step == "revocation"
+    assert "revocation status unknown" in (out.failure or "")
+    assert "TSA" in (out.failure or "")
+
+
+@pytest.mark.parametrize("case", TIMESTAMP_ONLY, ids=[c["id"] for c in TIMESTAMP_ONLY])
+def test_authentic_timestamp_step(case: dict[str, Any]) -> None:
+    data = (VECTORS / case["file"]).read_bytes()
+    env, certs = nv.check_integrity(data, case["mediaType"])
+    policy = parse_trust_policy(case["trustPolicy"]).select(_repository(case))
+    store = TrustStore(VECTORS / "truststore")
+    if case["expect"] == "valid":
+        nv.check_authentic_timestamp(env, certs, policy, store, _time(case["verifyAt"]))
+    else:
+        with pytest.raises(VerificationError):
+            nv.check_authentic_timestamp(env, certs, policy, store, _time(case["verifyAt"]))
+
+
+@pytest.mark.parametrize("case", INTEGRITY, ids=[c["id"] for c in INTEGRITY])
+def test_integrity_and_trusting_the_signer_itself(case: dict[str, Any], tmp_path: Path) -> None:
+    data = (VECTORS / case["file"]).read_bytes()
+    env, certs = nv.check_integrity(data, case["mediaType"])
+    assert certs[0].subject.rfc4514_string() == case["signer"]["subject"]
+    # full verification passes when the self-signed signer is the trust anchor
+    store = tmp_path / "x509" / "ca" / "alpine"
+    store.mkdir(parents=True)
+    (store / "alpine.der").write_bytes(env.chain[0])
+    policy = {"version": "1.0", "trustPolicies": [{
+        "name": "alpine", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:alpine"],
+        "trustedIdentities": ["x509.subject: C=US, ST=WA, O=Notary, CN=alpine"]}]}  # fmt: skip
+    settings = nv.NotationSettings(parse_trust_policy(policy), TrustStore(tmp_path), now=DEFAULT_NOW)
+    out = nv.verify_envelope(data, case["mediaType"], settings, repository=None,
+                             subject=case["targetArtifact"])  # fmt: skip
+    assert out.passed, out.failure
+    assert out.subject == "CN=alpine,O=Notary,L=Seattle,ST=WA,C=US"
+    wrong = dict(case["targetArtifact"], size=case["targetArtifact"]["size"] + 1)
+    out = nv.verify_envelope(data, case["mediaType"], settings, repository=None, subject=wrong)
+    assert out.failed_step == "target" and "wrong target" in (out.failure or "")
+
+
+TRUSTED_IDENTITIES = json.loads((VECTORS / "trusted-identities.json").read_text())
+
+
+@pytest.mark.parametrize("case", TRUSTED_IDENTITIES["cases"])
+def test_trusted_identities(case: dict[str, Any]) -> None:
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate((VECTORS / case["cert"]).read_bytes())
+    dn = cert.subject.rfc4514_string()
+    if case["expect"] == "error":
+        with pytest.raises(InputError):
+            identity_matches(case["trustedIdentities"], dn)
+    else:
+        assert identity_matches(case["trustedIdentities"], dn) is (case["expect"] == "match")
+
+
+LOADING = json.loads((VECTORS / "truststore-loading.json").read_text())["stores"]
+
+
+@pytest.mark.parametrize("case", LOADING, ids=[c["store"] for c in LOADING])
+def test_trust_store_loading(case: dict[str, Any], tmp_path: Path) -> None:
+    store = TrustStore(VECTORS / "truststore")
+    if case["expect"] == "loads":
+        assert len(store.certificates(case["store"])) == case["certificates"]
+    else:
+        with pytest.raises(InputError):
+            store.certificates(case["store"])
+
+
+def test_trust_store_refuses_links_and_subdirectories(tmp_path: Path) -> None:
+    good = VECTORS / "truststore/x509/ca/valid-trust-store/NotationTestRoot.pem"
+    (tmp_path / "x509/ca/linked").mkdir(parents=True)
+    (tmp_path / "x509/ca/linked/root.pem").symlink_to(good)
+    (tmp_path / "x509/ca/nested/sub").mkdir(parents=True)
+    shutil.copy(good, tmp_path / "x509/ca/nested/root.pem")
+    store = TrustStore(tmp_path)
+    for name in ("ca:linked", "ca:nested", "ca:absent", "ca:../ca"):
+        with pytest.raises(InputError):
+            store.certificates(name)
