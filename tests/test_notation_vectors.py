@@ -61,8 +61,8 @@ def test_every_vector_is_covered() -> None:
 def test_full_verification(case: dict[str, Any]) -> None:
     data = (VECTORS / case["file"]).read_bytes()
     settings = _settings(case, unknown_revocation="log" if case["hasTimestamp"] else "fail")
-    out = nv.verify_envelope(data, case["mediaType"], settings,
-                             repository=_repository(case), subject=case["targetArtifact"])  # fmt: skip
+    out = nv.verify_envelope(data, case["mediaType"], settings, repository=_repository(case),
+                             subject=case["targetArtifact"])  # fmt: skip
     if case["expect"] == "valid":
         assert out.passed, out.failure
         return
@@ -74,8 +74,9 @@ def test_full_verification(case: dict[str, Any]) -> None:
 
 def test_timestamp_cases_fail_strict_offline_by_default() -> None:
     case = next(c for c in INDEX if c["id"] == "jws-timestamp-valid")
-    out = nv.verify_envelope((VECTORS / case["file"]).read_bytes(), case["mediaType"],
-                             _settings(case), repository=None, subject=case["targetArtifact"])  # fmt: skip
+    data = (VECTORS / case["file"]).read_bytes()
+    out = nv.verify_envelope(data, case["mediaType"], _settings(case), repository=None,
+                             subject=case["targetArtifact"])  # fmt: skip
     assert not out.passed and out.failed_step == "revocation"
     assert "revocation status unknown" in (out.failure or "")
     assert "TSA" in (out.failure or "")
@@ -107,7 +108,8 @@ def test_integrity_and_trusting_the_signer_itself(case: dict[str, Any], tmp_path
         "name": "alpine", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
         "trustStores": ["ca:alpine"],
         "trustedIdentities": ["x509.subject: C=US, ST=WA, O=Notary, CN=alpine"]}]}  # fmt: skip
-    settings = nv.NotationSettings(parse_trust_policy(policy), TrustStore(tmp_path), now=DEFAULT_NOW)
+    settings = nv.NotationSettings(parse_trust_policy(policy), TrustStore(tmp_path),
+                                   now=DEFAULT_NOW)
     out = nv.verify_envelope(data, case["mediaType"], settings, repository=None,
                              subject=case["targetArtifact"])  # fmt: skip
     assert out.passed, out.failure

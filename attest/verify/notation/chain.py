@@ -133,13 +133,17 @@ def check_signing_chain(chain: list[x509.Certificate]) -> None:
                                 f"{describe(chain[-1])}")  # fmt: skip
 
 
-def valid_at(chain: list[x509.Certificate], start: datetime, end: datetime | None = None) -> str | None:
+def valid_at(
+    chain: list[x509.Certificate], start: datetime, end: datetime | None = None
+) -> str | None:
     """None when every certificate is valid over [start, end]; else why not. A certificate is
     still valid at the instant of its notAfter."""
     end = end or start
     for cert in chain:
         if start < cert.not_valid_before_utc:
-            return f"certificate {describe(cert)} is not valid before {cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ}"
+            when = f"{cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ}"
+            return f"certificate {describe(cert)} is not valid before {when}"
         if end > cert.not_valid_after_utc:
-            return f"certificate {describe(cert)} expired at {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
+            when = f"{cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
+            return f"certificate {describe(cert)} expired at {when}"
     return None

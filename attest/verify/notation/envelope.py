@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from attest.errors import InputError
+from attest.oci import mediatypes as mt
 
-PAYLOAD_TYPE = "application/vnd.cncf.notary.payload.v1+json"
+PAYLOAD_TYPE = mt.NOTATION_PAYLOAD
 SCHEME_X509 = "notary.x509"
 SCHEME_SIGNING_AUTHORITY = "notary.x509.signingAuthority"
 SCHEMES = (SCHEME_X509, SCHEME_SIGNING_AUTHORITY)
@@ -89,7 +90,8 @@ def check_headers(env: Envelope) -> None:
     if env.alg not in ALGORITHMS:
         raise InputError(f"notation envelope: signature algorithm {env.alg!r} is not allowed")
     if env.content_type != PAYLOAD_TYPE:
-        raise InputError(f"notation envelope: payload type {env.content_type!r}, not {PAYLOAD_TYPE}")
+        raise InputError(f"notation envelope: payload type {env.content_type!r} is not "
+                         f"{PAYLOAD_TYPE}")  # fmt: skip
     if env.signing_scheme not in SCHEMES:
         raise InputError(f"notation envelope: unknown signing scheme {env.signing_scheme!r}")
     crit = env.critical
@@ -109,7 +111,8 @@ def check_headers(env: Envelope) -> None:
         if env.authentic_signing_time is not None:
             raise InputError(f"notation envelope: {H_AUTHENTIC_TIME} is only for signingAuthority")
     elif env.authentic_signing_time is None:
-        raise InputError(f"notation envelope: {SCHEME_SIGNING_AUTHORITY} requires {H_AUTHENTIC_TIME}")
+        raise InputError(f"notation envelope: {SCHEME_SIGNING_AUTHORITY} requires "
+                         f"{H_AUTHENTIC_TIME}")  # fmt: skip
     if not env.chain:
         raise InputError("notation envelope: no certificate chain")
     if len(env.chain) > MAX_CHAIN:

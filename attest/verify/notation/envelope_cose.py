@@ -15,9 +15,10 @@ from typing import Any
 import cbor2
 
 from attest.errors import InputError
+from attest.oci import mediatypes as mt
 from attest.verify.notation import envelope as e
 
-MEDIA_TYPE = "application/cose"
+MEDIA_TYPE = mt.NOTATION_COSE
 _TAG_SIGN1 = 18
 _LABEL_ALG, _LABEL_CRIT, _LABEL_CTY, _LABEL_X5CHAIN = 1, 2, 3, 33
 _ALGS = {-37: "PS256", -38: "PS384", -39: "PS512", -7: "ES256", -35: "ES384", -36: "ES512"}

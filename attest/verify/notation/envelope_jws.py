@@ -14,9 +14,10 @@ import re
 from typing import Any
 
 from attest.errors import InputError
+from attest.oci import mediatypes as mt
 from attest.verify.notation import envelope as e
 
-MEDIA_TYPE = "application/jose+json"
+MEDIA_TYPE = mt.NOTATION_JWS
 _B64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
 _MEMBERS = {"payload", "protected", "header", "signature"}
 

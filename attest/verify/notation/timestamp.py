@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from asn1crypto import cms, tsp
+from asn1crypto import cms, tsp  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from rfc3161_client import VerifierBuilder, decode_timestamp_response
@@ -56,7 +56,7 @@ def _normalized(token: bytes) -> tuple[bytes, cms.SignedData]:
             )
         return info.dump(), signed
     except (ValueError, TypeError, KeyError) as e:
-        raise VerificationError(f"timestamp countersignature is not a TimeStampToken: {e}") from None
+        raise VerificationError(f"timestamp countersignature is unreadable: {e}") from None
 
 
 def _check_signing_certificate_v2(signed: cms.SignedData) -> None:

@@ -109,7 +109,7 @@ def parse_trust_policy(doc: Any) -> TrustPolicyDocument:
     for p in policies:
         for scope in p.scopes:
             if scope in seen:
-                raise InputError(f"trust policy: registry scope {scope!r} is in more than one policy")
+                raise InputError(f"trust policy: registry scope {scope!r} is in two policies")
             seen.add(scope)
     return TrustPolicyDocument(policies)
 
