@@ -225,3 +225,24 @@ def test_bad_trust_policy_is_a_usage_error(tmp_path, trust, capsys) -> None:
     code, _, err = invoke("verify", "oci:/nonexistent:v1", *notation_args(bad, trust[1]),
                           capsys=capsys)  # fmt: skip
     assert code == 2 and "skip cannot apply to every repository" in err
+
+
+def test_rego_policy_requires_a_notation_identity(tmp_path, pki, trust, capsys) -> None:
+    """The built-in policy library judges notation signatures by subject DN."""
+    store, subject, ref = packed_model(f"oci:{tmp_path}/lay:v1", capsys)
+    attach_signature(store, subject, nf.jws(pki["ec"], target_of(subject)), mt.NOTATION_JWS)
+
+    def params(allowed: list[Any]) -> Path:
+        path = tmp_path / "params.json"
+        path.write_text(json.dumps({"signatures": {"require_any": False},
+                                    "notation": {"required": True, "allowed": allowed}}))
+        return path
+
+    ok = params(["x509.subject: C=US, ST=WA, O=Attest Test, CN=model-signer"])
+    code, out, err = invoke("verify", ref, *notation_args(*trust), "--params", str(ok),
+                            capsys=capsys)  # fmt: skip
+    assert code == 0, err
+    wrong = params([{"C": "US", "ST": "WA", "O": "Wabbit Networks"}])
+    code, out, err = invoke("verify", ref, *notation_args(*trust), "--params", str(wrong),
+                            capsys=capsys)  # fmt: skip
+    assert code == 1 and "NOTATION_UNTRUSTED" in err

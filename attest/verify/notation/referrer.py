@@ -103,6 +103,8 @@ def verify_notation_referrer(
 def _signature(out: Outcome) -> SignatureResult:
     details = out.to_details()
     details["logged"] = [printable(m) for m in out.logged]
+    if out.subject_attributes:
+        details["subjectAttributes"] = {k: printable(v) for k, v in out.subject_attributes.items()}
     return SignatureResult(
         verified=out.passed and out.authentic,
         kind="notation",

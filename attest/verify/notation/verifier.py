@@ -33,6 +33,7 @@ from attest.verify.notation.trustpolicy import (
     TrustPolicy,
     TrustPolicyDocument,
     identity_matches,
+    parse_dn,
 )
 from attest.verify.notation.truststore import TrustStore, der
 
@@ -64,6 +65,7 @@ class Outcome:
     media_type: str | None = None
     scheme: str | None = None
     subject: str | None = None  # leaf subject DN (RFC 4514)
+    subject_attributes: dict[str, str] | None = None  # the same, parsed (policies match on it)
     issuer: str | None = None
     signing_time: str | None = None  # trusted time: authenticSigningTime or TSA genTime
     timestamp_authority: str | None = None
@@ -76,6 +78,7 @@ class Outcome:
             "signingScheme": self.scheme, "envelope": self.media_type,
             "timestampAuthority": self.timestamp_authority, "revocation": self.revocation,
             "logged": list(self.logged), "failedStep": self.failed_step,
+            "subjectAttributes": self.subject_attributes,
         }  # fmt: skip
 
 
@@ -138,6 +141,10 @@ def _run(
     env, certs = check_integrity(data, media_type)
     out.scheme = env.signing_scheme
     out.subject, out.issuer = certs[0].subject.rfc4514_string(), certs[0].issuer.rfc4514_string()
+    try:
+        out.subject_attributes = parse_dn(out.subject)
+    except InputError:  # a subject notation cannot parse matches no identity
+        out.subject_attributes = None
     plugin = env.plugin or ", ".join(e.unknown_critical(env))
     if plugin:
         raise _Stop("plugin", f"the signature requires verification plugin {plugin!r}; "
