@@ -158,3 +158,37 @@ def test_trust_store_refuses_links_and_subdirectories(tmp_path: Path) -> None:
     for name in ("ca:linked", "ca:nested", "ca:absent", "ca:../ca"):
         with pytest.raises(InputError):
             store.certificates(name)
+
+
+def test_mutated_envelopes_never_crash() -> None:
+    """Hostile input is the normal case: byte-flipped envelopes (signature, chain, timestamp
+    token, CBOR/JSON structure) end as a refusal, never an exception."""
+    import random
+
+    rnd = random.Random(17)
+    for case_id in ("jws-timestamp-valid", "cose-timestamp-valid"):
+        case = next(c for c in INDEX if c["id"] == case_id)
+        data = (VECTORS / case["file"]).read_bytes()
+        settings = _settings(case, unknown_revocation="log")
+        for _ in range(300):
+            mutated = bytearray(data)
+            for _ in range(rnd.randint(1, 3)):
+                mutated[rnd.randrange(len(mutated))] = rnd.randrange(256)
+            out = nv.verify_envelope(bytes(mutated), case["mediaType"], settings,
+                                     repository=None, subject=case["targetArtifact"])  # fmt: skip
+            assert out.passed or out.failure is None or out.failed_step
+
+
+@pytest.mark.parametrize("envelope, media_type, cause", [
+    (b"[" * 100_000 + b"]" * 100_000, "application/jose+json", "not JSON"),
+    (b'{"payload":"","payload":"","protected":"","header":{},"signature":""}',
+     "application/jose+json", "duplicate member"),
+    (b"\xd2" + b"\x81" * 5000 + b"\x00", "application/cose", "not valid CBOR"),
+    (b"\xd2\x84" + b"\x5a\xff\xff\xff\xff", "application/cose", "not valid CBOR"),
+    (b"x" * (1024 * 1024 + 1), "application/cose", "too large"),
+])  # fmt: skip
+def test_hostile_envelopes_are_refused(envelope: bytes, media_type: str, cause: str) -> None:
+    case = next(c for c in INDEX if c["id"] == "ca-valid")
+    out = nv.verify_envelope(envelope, media_type, _settings(case),
+                             repository=_repository(case), subject=None)  # fmt: skip
+    assert out.failed_step == "integrity" and cause in (out.failure or ""), out.failure

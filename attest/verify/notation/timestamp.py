@@ -90,6 +90,17 @@ def verify_timestamp(
 ) -> TimestampResult:
     """Verify the token over ``signature`` to one of ``roots`` (tsa trust store) and return
     the time range it vouches for (genTime ± accuracy)."""
+    try:
+        return _verify_timestamp(token, signature, roots)
+    except VerificationError:
+        raise
+    except Exception as e:  # asn1crypto parses lazily: malformed input surfaces anywhere
+        raise VerificationError(f"timestamp countersignature is malformed: {e}") from None
+
+
+def _verify_timestamp(
+    token: bytes, signature: bytes, roots: list[x509.Certificate]
+) -> TimestampResult:
     if len(token) > _MAX_TOKEN:
         raise VerificationError("timestamp countersignature too large")
     normalized, signed = _normalized(token)
@@ -127,7 +138,8 @@ def _tsa_name(signed: cms.SignedData) -> str:
 
 
 def tsa_chain(token: bytes) -> list[x509.Certificate]:
-    """The certificates the token carries (for revocation reporting)."""
+    """The certificates the token carries (for revocation reporting); called only after the
+    token verified."""
     _, signed = _normalized(token)
     return [x509.load_der_x509_certificate(c.chosen.dump()) for c in signed["certificates"] or []]
 

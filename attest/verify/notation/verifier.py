@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from attest.errors import InputError, VerificationError
 from attest.verify.notation import chain as ch
@@ -183,6 +184,8 @@ def check_integrity(data: bytes, media_type: str) -> tuple[e.Envelope, list[x509
         ch.check_signing_chain(certs)
     except (InputError, VerificationError) as err:
         raise _Stop("integrity", err.message) from None
+    except (ValueError, TypeError, UnsupportedAlgorithm) as err:  # a malformed certificate
+        raise _Stop("integrity", f"unusable certificate in the envelope chain: {err}") from None
     return env, certs
 
 
