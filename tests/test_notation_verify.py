@@ -246,3 +246,10 @@ def test_rego_policy_requires_a_notation_identity(tmp_path, pki, trust, capsys) 
     code, out, err = invoke("verify", ref, *notation_args(*trust), "--params", str(wrong),
                             capsys=capsys)  # fmt: skip
     assert code == 1 and "NOTATION_UNTRUSTED" in err
+
+
+def test_missing_trust_store_is_a_usage_error(tmp_path, trust, capsys) -> None:
+    policy = nf.write_policy(tmp_path / "p.json", store="ca:absent")
+    code, _, err = invoke("verify", "oci:/nonexistent:v1", *notation_args(policy, trust[1]),
+                          capsys=capsys)  # fmt: skip
+    assert code == 2 and "trust store absent of type ca does not exist" in err

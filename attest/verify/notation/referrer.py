@@ -42,8 +42,12 @@ class NotationConfig:
         if not (self.trust_policy and self.trust_store):
             raise InputError("notation verification needs both --notation-trust-policy FILE "
                              "and --notation-trust-store DIR")  # fmt: skip
-        return NotationSettings(load_trust_policy(self.trust_policy),
-                                TrustStore(self.trust_store), self.unknown_revocation)  # fmt: skip
+        policy = load_trust_policy(self.trust_policy)
+        store = TrustStore(self.trust_store)
+        for p in policy.policies:  # a store the policy names but cannot load is a config error
+            for name in p.trust_stores:
+                store.certificates(name)
+        return NotationSettings(policy, store, self.unknown_revocation)
 
 
 def is_notation_signature(ref: Referrer) -> bool:

@@ -146,10 +146,13 @@ def _run(
         out.subject_attributes = parse_dn(out.subject)
     except InputError:  # a subject notation cannot parse matches no identity
         out.subject_attributes = None
-    plugin = env.plugin or ", ".join(e.unknown_critical(env))
-    if plugin:
-        raise _Stop("plugin", f"the signature requires verification plugin {plugin!r}; "
+    if env.plugin:
+        raise _Stop("plugin", f"the signature requires verification plugin {env.plugin!r}; "
                     "attest does not run notation plugins")  # fmt: skip
+    unknown = e.unknown_critical(env)
+    if unknown:
+        raise _Stop("plugin", f"critical header(s) attest cannot process: {', '.join(unknown)} "
+                    "(extended attributes need a notation plugin)")  # fmt: skip
     problem = check_authenticity(env, certs, policy, settings.trust_store)
     if problem:
         _act(out, policy, "authenticity", problem)
