@@ -192,3 +192,97 @@ def test_hostile_envelopes_are_refused(envelope: bytes, media_type: str, cause: 
     out = nv.verify_envelope(envelope, media_type, _settings(case),
                              repository=_repository(case), subject=None)  # fmt: skip
     assert out.failed_step == "integrity" and cause in (out.failure or ""), out.failure
+
+
+def _any_cert_der() -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pem = (VECTORS / "truststore/x509/ca/valid-trust-store/NotationTestRoot.pem").read_bytes()
+    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+
+
+def test_encoding_conformance_headers_decode_as_notation_core_go_wrote_them() -> None:
+    """notation-core-go's encoding vectors (no usable signature; see encoding-conformance.json)
+    decode to the inputs they were made from; the extended critical attribute is flagged."""
+    import base64
+
+    import cbor2
+
+    from attest.verify.notation.envelope import unknown_critical
+    from attest.verify.notation.envelope_cose import parse_cose
+    from attest.verify.notation.envelope_jws import parse_jws
+
+    doc = json.loads((VECTORS / "encoding/jws/conformance.json").read_text())
+    doc["header"]["x5c"] = [base64.b64encode(_any_cert_der()).decode()]
+    env = parse_jws(json.dumps(doc).encode())
+    assert (env.alg, env.signing_scheme) == ("ES256", "notary.x509")
+    assert env.signing_time == datetime(2022, 8, 29, 13, 50, tzinfo=timezone.utc)
+    assert env.expiry == datetime(2099, 8, 30, 13, 50, tzinfo=timezone.utc)
+    assert env.payload == b'{"key":"hello JWS"}'
+    assert unknown_critical(env) == ["signedCritKey1"]
+
+    cose = json.loads((VECTORS / "encoding/cose/conformance.json").read_text())
+    tagged = cbor2.loads(bytes.fromhex(cose["expectedOutput"]["cborHex"]))
+    protected, unprotected, payload, signature = tagged.value
+    data = cbor2.dumps(cbor2.CBORTag(18, [protected, {**unprotected, 33: [_any_cert_der()]},
+                                          payload, signature]))  # fmt: skip
+    env = parse_cose(data)
+    assert (env.alg, env.signing_scheme, env.payload) == ("PS384", "notary.x509", b"hello COSE")
+    assert int(env.signing_time.timestamp()) == cose["signingTime"]  # type: ignore[union-attr]
+    assert int(env.expiry.timestamp()) == cose["expiry"]  # type: ignore[union-attr]
+    assert env.signing_agent == "NotationConformanceTest/1.0.0"
+    assert unknown_critical(env) == ["signedCritKey1"]
+
+
+SPEC_POLICIES = sorted((VECTORS / "trustpolicy/spec-examples").glob("oci-*.jsonc"))
+
+
+@pytest.mark.parametrize("path", SPEC_POLICIES, ids=[p.name for p in SPEC_POLICIES])
+def test_specification_trust_policy_examples_parse(path: Path) -> None:
+    import re
+
+    text = re.sub(r"(^|\s)//.*$", r"\1", path.read_text(), flags=re.M)  # JSONC comments
+    doc = parse_trust_policy(json.loads(text))
+    assert doc.policies and all(p.level in ("strict", "permissive", "audit", "skip")
+                                for p in doc.policies)  # fmt: skip
+
+
+def _doc(**entry: Any) -> dict[str, Any]:
+    base = {"name": "p", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
+            "trustStores": ["ca:s"], "trustedIdentities": ["*"]}  # fmt: skip
+    return {"version": "1.0", "trustPolicies": [{**base, **entry}]}
+
+
+@pytest.mark.parametrize("doc, cause", [
+    (_doc(trustedIdentities=["x509.subject"]), "lacks a type prefix"),
+    (_doc(trustedIdentities=["x509.subject:"]), "empty value"),
+    (_doc(trustedIdentities=["x509.subject: CN=x, O=y"]), "needs at least C, ST and O"),
+    (_doc(trustedIdentities=["*", "x509.subject: C=US, ST=WA, O=x"]), "must be the only"),
+    (_doc(registryScopes=["*", "r.example/a"]), "must be the only scope"),
+    (_doc(registryScopes=["r.example/a:v1"]), "not a fully qualified repository"),
+    (_doc(signatureVerification={"level": "lenient"}), "level must be one of"),
+    (_doc(signatureVerification={"level": "strict", "override": {"integrity": "log"}}),
+     "override integrity"),
+    (_doc(signatureVerification={"level": "strict", "override": {"authenticity": "skip"}}),
+     "override authenticity"),
+    (_doc(trustStores=["x509:s"]), "not type:name"),
+    (_doc(trustStores=[]), "trustStores is empty"),
+    ({"version": "1.0", "trustPolicies": [_doc()["trustPolicies"][0],
+                                          {**_doc()["trustPolicies"][0], "name": "q"}]},
+     "is in two policies"),
+    ({"version": "2.0", "trustPolicies": []}, '"version" must be "1.0"'),
+])  # fmt: skip
+def test_invalid_trust_policies(doc: dict[str, Any], cause: str) -> None:
+    with pytest.raises(InputError) as err:
+        parse_trust_policy(doc)
+    assert cause in err.value.message
+
+
+def test_policy_selection_exact_scope_wins() -> None:
+    doc = parse_trust_policy({"version": "1.0", "trustPolicies": [
+        _doc(name="all")["trustPolicies"][0],
+        _doc(name="one", registryScopes=["r.example/team/model"])["trustPolicies"][0]]})  # fmt: skip
+    assert doc.select("r.example/team/model").name == "one"
+    assert doc.select("r.example/team/other").name == "all"
+    assert doc.select(None).name == "all"
