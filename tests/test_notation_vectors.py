@@ -280,9 +280,9 @@ def test_invalid_trust_policies(doc: dict[str, Any], cause: str) -> None:
 
 
 def test_policy_selection_exact_scope_wins() -> None:
-    doc = parse_trust_policy({"version": "1.0", "trustPolicies": [
-        _doc(name="all")["trustPolicies"][0],
-        _doc(name="one", registryScopes=["r.example/team/model"])["trustPolicies"][0]]})  # fmt: skip
+    one = _doc(name="one", registryScopes=["r.example/team/model"])["trustPolicies"][0]
+    doc = parse_trust_policy({"version": "1.0",
+                              "trustPolicies": [_doc(name="all")["trustPolicies"][0], one]})
     assert doc.select("r.example/team/model").name == "one"
     assert doc.select("r.example/team/other").name == "all"
     assert doc.select(None).name == "all"
