@@ -286,3 +286,18 @@ def test_policy_selection_exact_scope_wins() -> None:
     assert doc.select("r.example/team/model").name == "one"
     assert doc.select("r.example/team/other").name == "all"
     assert doc.select(None).name == "all"
+
+
+def test_timestamp_of_another_signature_is_refused() -> None:
+    """The countersignature lives in the unprotected header: one moved over from another
+    envelope covers other signature bytes and must not vouch for this one."""
+    case = next(c for c in INDEX if c["id"] == "jws-timestamp-valid")
+    donor = json.loads((VECTORS / "envelopes/timestamp/jwsExpiredWithTimestamp.sig").read_text())
+    doc = json.loads((VECTORS / case["file"]).read_text())
+    key = "io.cncf.notary.timestampSignature"
+    doc["header"][key] = donor["header"][key]
+    out = nv.verify_envelope(json.dumps(doc).encode(), case["mediaType"],
+                             _settings(case, unknown_revocation="log"), repository=None,
+                             subject=case["targetArtifact"])  # fmt: skip
+    assert out.failed_step == "authenticTimestamp"
+    assert "does not verify" in (out.failure or "")

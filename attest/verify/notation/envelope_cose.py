@@ -66,7 +66,8 @@ def parse_cose(data: bytes) -> e.Envelope:
     protected = _loads(protected_bytes, "protected header")
     if not isinstance(protected, Mapping):
         raise InputError("notation COSE: protected header is not a map")
-    alg = _ALGS.get(protected.get(_LABEL_ALG))  # type: ignore[arg-type]
+    alg_label = protected.get(_LABEL_ALG)
+    alg = _ALGS.get(alg_label) if isinstance(alg_label, int) else None
     if alg is None:
         raise InputError(f"notation COSE: signature algorithm {protected.get(_LABEL_ALG)!r:.20}")
     crit = protected.get(_LABEL_CRIT)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from asn1crypto import cms, tsp  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from rfc3161_client import VerifierBuilder, decode_timestamp_response
 from rfc3161_client.errors import VerificationError as TSPError
 
@@ -81,8 +82,20 @@ def _check_signing_certificate_v2(signed: cms.SignedData) -> None:
                 raise VerificationError(f"signing-certificate-v2 uses {algo}")
             if hashlib.new(algo, cert.dump()).digest() != first["cert_hash"].native:
                 raise VerificationError("signing-certificate-v2 does not match the TSA certificate")
+            _check_tsa_leaf(x509.load_der_x509_certificate(cert.dump()))
             return
     raise VerificationError("timestamp token does not contain its signing certificate")
+
+
+def _check_tsa_leaf(cert: x509.Certificate) -> None:
+    """The Notary Project's TSA leaf rule: a critical EKU of timeStamping and nothing else."""
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    except x509.ExtensionNotFound:
+        raise VerificationError("timestamp authority certificate has no EKU") from None
+    if not eku.critical or list(eku.value) != [ExtendedKeyUsageOID.TIME_STAMPING]:
+        raise VerificationError("timestamp authority certificate must have a critical EKU of "
+                                "timeStamping only")  # fmt: skip
 
 
 def verify_timestamp(
