@@ -199,11 +199,17 @@ def test_refusals_name_their_cause(case: str, tmp_path, pki, trust, capsys) -> N
     assert "notation" in out  # the report lists the signature and why it failed
 
 
-def test_without_notation_settings_a_signature_is_not_trusted(tmp_path, pki, capsys) -> None:
+def test_without_notation_settings_a_signature_is_not_trusted(
+    tmp_path, pki, trust, capsys, monkeypatch
+) -> None:
     store, subject, ref = packed_model(f"oci:{tmp_path}/lay:v1", capsys)
     attach_signature(store, subject, nf.jws(pki["ec"], target_of(subject)), mt.NOTATION_JWS)
     code, _, err = invoke("verify", ref, capsys=capsys)
     assert code == 1 and "--notation-trust-policy" in err
+    monkeypatch.setenv("ATTEST_NOTATION_TRUST_POLICY", str(trust[0]))
+    monkeypatch.setenv("ATTEST_NOTATION_TRUST_STORE", str(trust[1]))
+    code, _, err = invoke("verify", ref, capsys=capsys)
+    assert code == 0, err
 
 
 def test_audit_level_logs_but_does_not_vouch(tmp_path, pki, trust, capsys) -> None:

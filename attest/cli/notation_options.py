@@ -36,9 +36,11 @@ def notation_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
     options = [
         click.option("--notation-trust-policy", type=click.Path(dir_okay=False, exists=True,
-                     path_type=Path), help="notation trustpolicy.json (Notary Project)."),
+                     path_type=Path), envvar="ATTEST_NOTATION_TRUST_POLICY", show_envvar=True,
+                     help="notation trustpolicy.json (Notary Project)."),
         click.option("--notation-trust-store", type=click.Path(file_okay=False, exists=True,
-                     path_type=Path), help="notation trust store: the directory holding x509/."),
+                     path_type=Path), envvar="ATTEST_NOTATION_TRUST_STORE", show_envvar=True,
+                     help="notation trust store: the directory holding x509/."),
         click.option("--notation-unknown-revocation", type=click.Choice(["fail", "log"]),
                      default="fail", show_default=True,
                      help="Revocation attest cannot check offline (OCSP/CRL): a failure the "
