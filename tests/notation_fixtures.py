@@ -75,6 +75,7 @@ def make_signer(
     rsa_bits: int | None = None,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
+    crl_url: str | None = None,
 ) -> Signer:
     ca_key, ca_cert = ca
     key: Key = (rsa.generate_private_key(65537, rsa_bits) if rsa_bits
@@ -88,9 +89,28 @@ def make_signer(
         .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False),
                        critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-        .sign(ca_key, hashes.SHA384())
     )  # fmt: skip
-    return Signer(key, [cert, ca_cert])
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        cert = cert.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    return Signer(key, [cert.sign(ca_key, hashes.SHA384()), ca_cert])
+
+
+def make_crl(ca: tuple[Key, x509.Certificate], revoked: list[x509.Certificate],
+             *, this_update: datetime | None = None, next_update: datetime | None = None) -> bytes:
+    """A CRL of ``ca`` listing ``revoked`` (DER)."""
+    ca_key, ca_cert = ca
+    builder = (
+        x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
+        .last_update(this_update or NOW - timedelta(hours=1))
+        .next_update(next_update or NOW + timedelta(days=7))
+    )  # fmt: skip
+    for cert in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(cert.serial_number)
+            .revocation_date(NOW - timedelta(minutes=30)).build()
+        )  # fmt: skip
+    return builder.sign(ca_key, hashes.SHA384()).public_bytes(Encoding.DER)
 
 
 def _der(cert: x509.Certificate) -> bytes:

@@ -259,3 +259,45 @@ def test_missing_trust_store_is_a_usage_error(tmp_path, trust, capsys) -> None:
     code, _, err = invoke("verify", "oci:/nonexistent:v1", *notation_args(policy, trust[1]),
                           capsys=capsys)  # fmt: skip
     assert code == 2 and "trust store absent of type ca does not exist" in err
+
+
+def test_offline_revocation_with_supplied_crls(tmp_path, pki, trust, capsys) -> None:
+    """A signer that names a CRL distribution point: unknown without a CRL (strict refuses),
+    good with a current CRL of its CA, refused when that CRL lists it or is stale."""
+    signer = nf.make_signer(pki["ca"], crl_url="http://crl.example.invalid/ca.crl")
+    store, subject, ref = packed_model(f"oci:{tmp_path}/lay:v1", capsys)
+    attach_signature(store, subject, nf.jws(signer, target_of(subject)), mt.NOTATION_JWS)
+
+    def run(crl: bytes | None, *extra: str) -> tuple[int, str, str]:
+        args = list(extra)
+        if crl is not None:
+            crl_dir = tmp_path / f"crls-{len(list(tmp_path.iterdir()))}"
+            crl_dir.mkdir()
+            (crl_dir / "ca.crl").write_bytes(crl)
+            args += ["--notation-crl", str(crl_dir)]
+        return invoke("verify", ref, *notation_args(*trust), "--format", "json", *args,
+                      capsys=capsys)  # fmt: skip
+
+    code, out, err = run(None)
+    assert code == 1 and "revocation status unknown" in err and "--notation-crl" in err
+    code, out, err = run(None, "--notation-unknown-revocation", "log")
+    assert code == 0, err
+    assert json.loads(out)["referrers"][0]["signatures"][0]["notation"]["revocation"] == \
+        "unknown (offline)"  # fmt: skip
+    code, out, err = run(nf.make_crl(pki["ca"], []))
+    assert code == 0, err
+    assert json.loads(out)["referrers"][0]["signatures"][0]["notation"]["revocation"] == \
+        "good (CRL)"  # fmt: skip
+    code, out, err = run(nf.make_crl(pki["ca"], [signer.chain[0]]))
+    assert code == 1 and "notation revocation:" in err and "is revoked" in err
+    # revoked is refused even when unknown status would only be logged
+    code, out, err = run(nf.make_crl(pki["ca"], [signer.chain[0]]),
+                         "--notation-unknown-revocation", "log")  # fmt: skip
+    assert code == 1 and "is revoked" in err
+    stale = nf.make_crl(pki["ca"], [], this_update=nf.NOW - timedelta(days=30),
+                        next_update=nf.NOW - timedelta(days=1))  # fmt: skip
+    code, out, err = run(stale)
+    assert code == 1 and "no current CRL" in err
+    forged = nf.make_crl(nf.make_ca(), [])  # same shape, signed by another key
+    code, out, err = run(forged)
+    assert code == 1 and "revocation status unknown" in err

@@ -24,13 +24,13 @@ def notation_options(f: Callable[..., Any]) -> Callable[..., Any]:
         notation_trust_policy: Path | None,
         notation_trust_store: Path | None,
         notation_unknown_revocation: str,
+        notation_crl: Path | None,
         **kwargs: Any,
     ) -> Any:
         from attest.verify.notation.referrer import NotationConfig
 
-        config = NotationConfig(
-            notation_trust_policy, notation_trust_store, notation_unknown_revocation
-        )
+        config = NotationConfig(notation_trust_policy, notation_trust_store,
+                                notation_unknown_revocation, notation_crl)  # fmt: skip
         click.get_current_context().meta[_KEY] = config.settings() if config.given else None
         return f(*args, **kwargs)
 
@@ -45,6 +45,9 @@ def notation_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      default="fail", show_default=True,
                      help="Revocation attest cannot check offline (OCSP/CRL): a failure the "
                      "policy's revocation action decides, or only logged."),
+        click.option("--notation-crl", type=click.Path(file_okay=False, exists=True,
+                     path_type=Path), help="Directory of CRLs fetched beforehand (PEM or DER): "
+                     "offline revocation status for notation signing and TSA chains."),
     ]  # fmt: skip
     for option in reversed(options):
         wrapper = option(wrapper)

@@ -18,6 +18,7 @@ from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.referrers import Referrer
 from attest.oci.store import Descriptor, Store
+from attest.verify.notation.revocation import CrlStore
 from attest.verify.notation.trustpolicy import load_trust_policy
 from attest.verify.notation.truststore import TrustStore
 from attest.verify.notation.verifier import NotationSettings, Outcome, verify_envelope
@@ -33,6 +34,7 @@ class NotationConfig:
     trust_policy: Path | None = None
     trust_store: Path | None = None
     unknown_revocation: str = "fail"
+    crl_dir: Path | None = None
 
     @property
     def given(self) -> bool:
@@ -47,7 +49,8 @@ class NotationConfig:
         for p in policy.policies:  # a store the policy names but cannot load is a config error
             for name in p.trust_stores:
                 store.certificates(name)
-        return NotationSettings(policy, store, self.unknown_revocation)
+        crls = CrlStore.load(self.crl_dir) if self.crl_dir else CrlStore()
+        return NotationSettings(policy, store, self.unknown_revocation, crls=crls)
 
 
 def is_notation_signature(ref: Referrer) -> bool:

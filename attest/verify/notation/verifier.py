@@ -49,6 +49,7 @@ class NotationSettings:
     # (the policy's revocation action decides); "log": it is recorded and accepted.
     unknown_revocation: str = "fail"
     now: datetime | None = None  # fixed verification time (tests, reproducing a past decision)
+    crls: revocation.CrlStore = field(default_factory=revocation.CrlStore)
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _run(
     elif ts is not None:
         out.signing_time = f"{ts.gen_time:%Y-%m-%dT%H:%M:%SZ}"
         out.timestamp_authority = ts.tsa
-    _revocation(out, env, certs, policy, settings, ts)
+    _revocation(out, env, certs, policy, settings, ts, now)
     if subject is not None:
         check_target(env.payload, subject)
     out.target = _target(env.payload)
@@ -257,19 +258,31 @@ def _revocation(
     policy: TrustPolicy,
     settings: NotationSettings,
     ts: TimestampResult | None,
+    now: datetime,
 ) -> None:
     if policy.actions["revocation"] == SKIP:
         out.revocation = "skipped by trust policy"
         return
-    unknown = revocation.unchecked(certs)
+    results = revocation.chain_status(certs, settings.crls, now, pool=certs)
     if ts is not None and env.timestamp_token is not None:
-        unknown += [f"TSA {n}" for n in revocation.unchecked(tsa_chain(env.timestamp_token))]
+        tsa = tsa_chain(env.timestamp_token)
+        store = settings.trust_store
+        roots = [c for name in policy.stores_of("tsa") for c in store.certificates(name)]
+        results += [(s, f"TSA {why}") for s, why in
+                    revocation.chain_status(tsa, settings.crls, now, pool=tsa + roots)]  # fmt: skip
+    revoked = [why for s, why in results if s == "revoked"]
+    unknown = [why for s, why in results if s == "unknown"]
+    if revoked:
+        out.revocation = "revoked"
+        _act(out, policy, "revocation", "; ".join(revoked))
+        return
     if not unknown:
-        out.revocation = "non-revocable (no OCSP or CRL endpoint)"
+        out.revocation = ("good (CRL)" if results
+                          else "non-revocable (no OCSP or CRL endpoint)")  # fmt: skip
         return
     out.revocation = "unknown (offline)"
     message = (f"revocation status unknown for {'; '.join(unknown)}: attest does not contact "
-               "OCSP or CRL endpoints")  # fmt: skip
+               "OCSP or CRL endpoints (give current CRLs with --notation-crl)")  # fmt: skip
     if settings.unknown_revocation == "log":
         out.logged.append(f"revocation: {message}")
         return
