@@ -258,6 +258,7 @@ def _doc(**entry: Any) -> dict[str, Any]:
     (_doc(trustedIdentities=["x509.subject"]), "lacks a type prefix"),
     (_doc(trustedIdentities=["x509.subject:"]), "empty value"),
     (_doc(trustedIdentities=["x509.subject: CN=x, O=y"]), "needs at least C, ST and O"),
+    (_doc(trustedIdentities=["x509.subject: C=US, ST=WA, O="]), "needs at least C, ST and O"),
     (_doc(trustedIdentities=["*", "x509.subject: C=US, ST=WA, O=x"]), "must be the only"),
     (_doc(registryScopes=["*", "r.example/a"]), "must be the only scope"),
     (_doc(registryScopes=["r.example/a:v1"]), "not a fully qualified repository"),
@@ -301,3 +302,17 @@ def test_timestamp_of_another_signature_is_refused() -> None:
                              subject=case["targetArtifact"])  # fmt: skip
     assert out.failed_step == "authenticTimestamp"
     assert "does not verify" in (out.failure or "")
+
+
+def test_distinguished_names() -> None:
+    from attest.verify.notation.trustpolicy import parse_dn
+
+    assert parse_dn(r"CN=Acme\, Inc.+UID=7, O=x\2Cy\C3\A9, S=WA, C=US") == {
+        "CN": "Acme, Inc.", "UID": "7", "O": "x,yé", "ST": "WA", "C": "US"}  # fmt: skip
+    for bad in ("CN=a=b", "CN=a, CN=b", "O=x\\", "noequals", "#=x", "CN=#0101"):
+        with pytest.raises(InputError):
+            parse_dn(bad)
+    assert identity_matches(["x509.subject: C=US, S=WA, O=Acme\\, Inc."],
+                            "CN=r,O=Acme\\, Inc.,ST=WA,C=US")  # fmt: skip
+    assert not identity_matches(["x509.subject: C=US, ST=WA, O=Acme"],
+                                "CN=r,O=Acme\\, Inc.,ST=WA,C=US")  # fmt: skip

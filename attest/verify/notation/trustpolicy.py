@@ -194,7 +194,7 @@ def _check_identities(identities: list[str], where: str) -> None:
             if not value.strip():
                 raise InputError(f"{where}: trusted identity {identity!r} has an empty value")
             attrs = parse_dn(value)
-            if not {"C", "ST", "O"} <= set(attrs):
+            if not all(attrs.get(k) for k in ("C", "ST", "O")):
                 raise InputError(f"{where}: trusted identity {identity!r} needs at least C, ST "
                                  "and O")  # fmt: skip
 
@@ -245,24 +245,27 @@ def _split(text: str, sep: str) -> list[str]:
 def _unescape(raw: str, text: str) -> str:
     if raw.startswith("#"):
         raise InputError(f"{text!r}: hex-encoded attribute values are not supported")
-    out, i = "", 0
+    out, i = bytearray(), 0  # bytes: "\\C3\\A9" is one UTF-8 character
     while i < len(raw):
         ch = raw[i]
         if ch == "\\":
-            if i + 2 < len(raw) + 1 and re.match(r"[0-9A-Fa-f]{2}", raw[i + 1 : i + 3]):
-                out += chr(int(raw[i + 1 : i + 3], 16))
+            if re.fullmatch(r"[0-9A-Fa-f]{2}", raw[i + 1 : i + 3]):
+                out.append(int(raw[i + 1 : i + 3], 16))
                 i += 3
                 continue
             if i + 1 >= len(raw):
                 raise InputError(f"{text!r}: dangling escape")
-            out += raw[i + 1]
+            out += raw[i + 1].encode()
             i += 2
             continue
         if ch in '="+,;<>':
             raise InputError(f"{text!r}: unescaped {ch!r} in a value")
-        out += ch
+        out += ch.encode()
         i += 1
-    return out
+    try:
+        return out.decode()
+    except UnicodeDecodeError:
+        raise InputError(f"{text!r}: escaped bytes are not UTF-8") from None
 
 
 def identity_matches(identities: list[str], subject_dn: str) -> bool:
