@@ -20,6 +20,7 @@ from attest.cli.common import (
     signer_options,
     store_for,
 )
+from attest.cli.notation_options import notation_options, notation_settings
 from attest.errors import UsageError, VerificationError
 from attest.oci.reference import parse_reference
 from attest.oci.stores import StoreOptions
@@ -146,6 +147,7 @@ def policy_push(
               show_default=True)  # fmt: skip
 @registry_options
 @referrers_mode_option
+@notation_options
 def verify(
     reference: str,
     key: Path | None,
@@ -184,6 +186,7 @@ def verify(
         identity=IdentityPolicy(identity, identity_regexp, issuer, repository, workflow_ref),
         trust_config=trust_config, staging=staging, offline=offline,
         referrers_mode=referrers_mode,  # type: ignore[arg-type]
+        notation=notation_settings(),
     )  # fmt: skip
     report = verify_subject(store, subject, str(ref.with_digest(subject.digest)), options)
     decision = None

@@ -49,6 +49,15 @@ ANNOTATION_KIT_FILEPATH = "ml.kitops.modelkit.layer.path"
 # Sigstore / evidence (used by later stages; listed here so there is one table)
 SIGSTORE_BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
+# Notary Project (notation) signatures: the referrer's artifactType, or its config.mediaType in
+# the legacy form; one layer, the envelope (JWS or COSE); the signed payload's type.
+NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
+NOTATION_JWS = "application/jose+json"
+NOTATION_COSE = "application/cose"
+NOTATION_ENVELOPES = (NOTATION_JWS, NOTATION_COSE)
+NOTATION_PAYLOAD = "application/vnd.cncf.notary.payload.v1+json"
+ANNOTATION_NOTATION_THUMBPRINTS = "io.cncf.notary.x509chain.thumbprint#S256"
+
 
 def model_layer_type(kind: str, encoding: str = "raw") -> str:
     """The media type a writer emits for a ModelPack layer of ``kind`` and ``encoding``."""
