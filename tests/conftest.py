@@ -24,3 +24,8 @@ def _isolated_attest_config(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["ATTEST_CONFIG_DIR"] = str(tmp_path_factory.mktemp("attest-config"))
+from tests.admission_fixtures import (  # noqa: F401,E402 - pytest finds fixtures by name
+    admission_models,
+    provider,
+    provider_tls,
+)
