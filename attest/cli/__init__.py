@@ -14,7 +14,15 @@ import sys
 
 import click
 
-from attest.cli import artifacts, evidence, run, serve, signing, verification  # noqa: F401
+from attest.cli import (  # noqa: F401 - register
+    artifacts,
+    evidence,
+    run,
+    serve,
+    signing,
+    templates,
+    verification,
+)
 from attest.cli.app import cli
 from attest.cli.common import log
 from attest.errors import AttestError
