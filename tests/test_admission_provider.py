@@ -245,3 +245,53 @@ def test_json_log_lines_carry_fields() -> None:
     record.fields = {"request_id": "abc", "status": 200}
     line = json.loads(JsonFormatter().format(record))
     assert line["msg"] == "validate" and line["request_id"] == "abc" and line["level"] == "info"
+
+
+def test_attest_serve_command_end_to_end(provider_tls, admission_models, tmp_path) -> None:
+    """The real command in a child process: health port, mTLS /validate, JSON log lines."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.registry_fixtures import free_port
+
+    port, health = free_port(), free_port()
+    tls = provider_tls
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "attest", "serve", "--addr", f"127.0.0.1:{port}",
+         "--health-addr", f"127.0.0.1:{health}", "--tls-cert", str(tls.cert),
+         "--tls-key", str(tls.key), "--client-ca", str(tls.client_ca),
+         "--key", str(admission_models.public_key)],
+        stdout=subprocess.DEVNULL, stderr=log,
+        env={**os.environ, "ATTEST_NO_CACHE": "1"},
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                if requests.get(f"http://127.0.0.1:{health}/readyz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            time.sleep(0.05)
+        assert requests.get(f"http://127.0.0.1:{health}/healthz", timeout=2).text == "ok\n"
+        assert requests.post(f"http://127.0.0.1:{health}/validate", timeout=2).status_code == 501
+        s = requests.Session()
+        s.trust_env = False
+        s.verify, s.cert = str(tls.ca), (str(tls.client_cert), str(tls.client_key))
+        body = {"apiVersion": "externaldata.gatekeeper.sh/v1beta1", "kind": "ProviderRequest",
+                "request": {"keys": [admission_models.signed, admission_models.unsigned]}}
+        resp = s.post(f"https://127.0.0.1:{port}/validate", json=body, timeout=10,
+                      headers={"X-Request-Id": "req-42"})  # fmt: skip
+        signed, unsigned = resp.json()["response"]["items"]
+        assert signed["value"]["allowed"] is True and unsigned["value"]["allowed"] is False
+        assert resp.headers["X-Request-Id"] == "req-42"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+    lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines()]
+    validate = [entry for entry in lines if entry["msg"] == "validate"]
+    assert validate and validate[0]["request_id"] == "req-42" and validate[0]["keys"] == 2
+    assert any(entry["msg"] == "listening" for entry in lines)

@@ -5,7 +5,8 @@
 - ``POST /validate``: a ``ProviderRequest`` in, a ``ProviderResponse`` out, one item per key in
   order, answered within the deadline (items still verifying get an ``error``: fail closed).
 - ``GET /healthz`` (the process serves), ``/readyz`` (policy and trust loaded, not draining),
-  ``/metrics`` (Prometheus text format).
+  ``/metrics`` (Prometheus text format); also on a plain-HTTP health port (``--health-addr``),
+  since the kubelet's probes and Prometheus present no client certificate.
 - HTTP/1.1 keep-alive with ``TCP_NODELAY``: headers and body go out in two writes, and without
   it Nagle and delayed ACKs add ~40 ms to every reused connection.
 - Bounded: request bodies, keys per request, open connections, verification workers.
@@ -290,7 +291,53 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     root.propagate = False
 
 
-def serve_forever(server: ProviderServer) -> None:
+class HealthServer(ThreadingHTTPServer):
+    """Plain HTTP ``/healthz``, ``/readyz`` and ``/metrics`` for the kubelet and Prometheus,
+    which present no client certificate; ``/validate`` is never served here."""
+
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, provider: ProviderServer) -> None:
+        self.provider = provider
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), HealthHandler)
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+class HealthHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_version = f"attest-provider/{__version__}"
+    sys_version = ""
+    timeout = 10
+    server: HealthServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        provider = self.server.provider
+        status, body, ctype = 404, b"not found\n", "text/plain; charset=utf-8"
+        if path == "/healthz":
+            status, body = 200, b"ok\n"
+        elif path == "/readyz":
+            status, body = (200, b"ready\n") if provider.ready else (503, b"not ready\n")
+        elif path == "/metrics":
+            status, body, ctype = 200, provider.metrics.render(), provider.metrics.content_type
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def serve_forever(server: ProviderServer, health: HealthServer | None = None) -> None:
+    if health is not None:
+        threading.Thread(target=health.serve_forever, name="attest-health", daemon=True).start()
     server.ready = True
     log.info("listening", extra={"fields": {
         "address": f"{server.settings.host}:{server.port}",
@@ -300,3 +347,6 @@ def serve_forever(server: ProviderServer) -> None:
         server.serve_forever()
     finally:
         server.server_close()
+        if health is not None:
+            health.shutdown()
+            health.server_close()

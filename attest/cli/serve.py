@@ -22,7 +22,7 @@ FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 def _address(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise UsageError(f"--addr {value!r}: expected HOST:PORT, e.g. 0.0.0.0:8443")
+        raise UsageError(f"address {value!r}: expected HOST:PORT, e.g. 0.0.0.0:8443")
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
@@ -32,6 +32,8 @@ def _address(value: str) -> tuple[str, int]:
 @click.option("--tls-key", type=FILE, required=True, help="Server private key (PEM).")
 @click.option("--client-ca", type=FILE,
               help="Require client certificates signed by this CA (Gatekeeper's).")  # fmt: skip
+@click.option("--health-addr", help="Plain-HTTP HOST:PORT for /healthz, /readyz and /metrics "
+              "(probes and Prometheus present no client certificate), e.g. 0.0.0.0:8080.")
 @click.option("--config", "config_file", type=FILE, help="Provider config: per-registry settings.")
 @trust_options
 @policy_options
@@ -50,7 +52,8 @@ def _address(value: str) -> tuple[str, int]:
               help="Verifications running at once.")  # fmt: skip
 @click.option("--max-connections", type=click.IntRange(1, 10_000), default=256, show_default=True)
 def serve(
-    addr: str, tls_cert: Path, tls_key: Path, client_ca: Path | None, config_file: Path | None,
+    addr: str, tls_cert: Path, tls_key: Path, client_ca: Path | None, health_addr: str | None,
+    config_file: Path | None,
     key: Path | None, identity: str | None, identity_regexp: str | None, issuer: str | None,
     repository: str | None, workflow_ref: str | None, trust_config: Path | None, staging: bool,
     offline: bool, policy_source: str | None, params: Path | None, entrypoint: str | None,
@@ -61,6 +64,7 @@ def serve(
     (as `attest verify --policy` does) and answers a ProviderResponse."""
     from attest.admission.config import load_config
     from attest.admission.server import (
+        HealthServer,
         ProviderServer,
         ServerSettings,
         configure_json_logging,
@@ -97,4 +101,5 @@ def serve(
         ServerSettings(host, port, tls_cert, tls_key, client_ca, deadline, max_connections),
         Validator(settings),
     )
-    serve_forever(server)
+    health = HealthServer(*_address(health_addr), server) if health_addr else None
+    serve_forever(server, health)
