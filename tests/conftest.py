@@ -54,3 +54,8 @@ def pytest_runtest_makereport(
     elif IN_CI and not reason.startswith(CI_MAY_SKIP):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI ({reason}): CI must run this test"
+from tests.admission_fixtures import (  # noqa: F401,E402 - pytest finds fixtures by name
+    admission_models,
+    provider,
+    provider_tls,
+)

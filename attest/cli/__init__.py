@@ -19,7 +19,9 @@ from attest.cli import (  # noqa: F401 - register
     checks,
     evidence,
     run,
+    serve,
     signing,
+    templates,
     verification,
 )
 from attest.cli.app import cli
