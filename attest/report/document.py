@@ -280,7 +280,7 @@ def _card(s: StatementEvidence | None, evidence: EvidenceSet) -> dict[str, Any] 
     if s is None or s.predicate is None:
         return None
     p = s.predicate
-    fm = p.get("frontMatter") if isinstance(p.get("frontMatter"), dict) else {}
+    fm: dict[str, Any] = p["frontMatter"] if isinstance(p.get("frontMatter"), dict) else {}
     links = [
         {"title": d.title, "mediaType": d.media_type, "digest": d.digest,
          "blobDigest": d.layer_digest, "vouched": d.vouched,
