@@ -131,7 +131,7 @@ def test_report_every_model_every_format(
     md = outputs["markdown"]
     assert "**Verdict: ✅ verified**" in md
     assert doc["subject"]["digest"] in md and signer["keyFingerprint"] in md
-    assert md.count("✅ **Verified**") == 4  # MOF, SBOM, provenance, model card
+    assert md.count("✅ **Verified**") == 5  # subject, MOF, SBOM, provenance, model card
     assert "<script" not in md
 
 
@@ -162,7 +162,7 @@ def test_report_unsigned_evidence_is_shown_apart(tmp_path: Path) -> None:
     assert doc["verdict"]["status"] == "unverified" and len(doc["verdict"]["unsigned"]) == 7
     assert doc["mof"]["verified"] is False and doc["mof"]["trust"] == "unsigned"
     assert "Verified" not in md.read_text().replace("Unverified", "")
-    assert md.read_text().count("⚠️ **Unverified**") == 4
+    assert md.read_text().count("⚠️ **Unverified**") == 5
     tree = check_html(html.read_text())
     marks = [e for e in tree.iter() if "origin" in (e.get("class") or "")]
     assert marks and all("unverified" in e.get("class") for e in marks)
@@ -281,7 +281,7 @@ def test_diff_text_and_markdown(versions: dict[str, str], keys: dict[str, Path])
     code, text = attest("diff", versions["v1"], versions["v2"], "--key", pub(keys["release"]))
     assert code == 1
     assert re.search(r"precision\s+~ quantization: MOSTLY_F16 -> MOSTLY_Q8_0", text)
-    assert re.search(r"datasets\s+\+ some-org/tiny-corpus", text)
+    assert re.search(r"datasets\s+\+ some-org/tiny-corpus: training, licence CC-BY-4.0", text)
     assert "13 change(s) in: files, precision, license, datasets, mof-components" in text
     code, md = attest("diff", versions["v1"], versions["v2"], "--key", pub(keys["release"]),
                       "--format", "markdown")  # fmt: skip

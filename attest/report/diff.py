@@ -137,12 +137,18 @@ def _dataset_licences(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _datasets(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    da, db = _dataset_licences(a), _dataset_licences(b)
-    out = []
-    for name in sorted(da.keys() ^ db.keys()):
-        out.append(change("datasets", name, name if name in da else None,
-                          name if name in db else None))  # fmt: skip
-    return out
+    def described(doc: dict[str, Any]) -> dict[str, str]:
+        return {
+            str(d["name"]): f"{d.get('use') or 'use unknown'}, licence "
+            + (", ".join(d.get("licenses") or []) or "unknown")
+            for d in (doc.get("sbom") or {}).get("datasets", [])
+        }
+
+    da, db = described(a), described(b)
+    return [
+        change("datasets", name, da.get(name), db.get(name))
+        for name in sorted(da.keys() ^ db.keys())
+    ]
 
 
 def _base_models(doc: dict[str, Any]) -> list[str] | None:

@@ -55,6 +55,11 @@ def size(value: Any) -> str:
     return human_size(int(value)) if isinstance(value, int) and value >= 0 else "?"
 
 
+def pct(value: Any) -> str:
+    """A MOF progress number as the MOT prints it: whole percent."""
+    return f"{value:.0f}" if isinstance(value, (int, float)) else str(value)
+
+
 def plain(value: Any) -> str:
     """A fact on one text line: control characters and line breaks cannot draw lines."""
     return "".join(ch if ch.isprintable() else "?" for ch in " ".join(str(value).split()))
@@ -85,6 +90,6 @@ def _environment(fmt: str) -> jinja2.Environment:
     )
     env.filters.update(
         md_text=md_text, md_cell=md_cell, md_code_cell=md_code_cell, short=short, size=size,
-        plain=plain, predicate_name=predicate_name,
+        plain=plain, predicate_name=predicate_name, pct=pct,
     )  # fmt: skip
     return env
