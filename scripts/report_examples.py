@@ -77,7 +77,7 @@ def main() -> int:
                                 ("tiny-llm-unsigned", "oci:./models:tiny-llm", (1,))):
             page = work / f"{name}.html"
             attest("report", ref, *trust, "--format", "html", "-o", str(page), cwd=work, ok=code)
-            screenshot(page, IMG / f"report-{name}.png", 2600 if code == (0,) else 1500,
+            screenshot(page, IMG / f"report-{name}.png", 3100 if code == (0,) else 1500,
                        work / "profile")  # fmt: skip
     doc = DOC.read_text()
     doc = paste(doc, "report-markdown", "markdown", md)
