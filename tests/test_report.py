@@ -329,3 +329,69 @@ def test_cli_contract_through_the_entry_point(versions: dict[str, str], keys: di
     out = tmp_path / "summary.md"  # how the GitHub Action calls it
     r = run_attest("report", versions["v1"], "--key", k, "--format", "markdown", "-o", str(out))
     assert r.returncode == 0 and r.stdout == "" and out.read_text().startswith("## attest report")
+
+
+def test_keyless_signer_identity_issuer_and_tlog(
+    sigstore_stand_in: Any, sigstore_trust_config: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    token = sigstore_stand_in.issue_token(email="release@example.org")
+    signer = choose_signer(identity_token=token, trust_config=sigstore_trust_config)
+    layout = tmp_path / "lay"
+    run_pipeline(REPO_ROOT / "testdata" / "models" / "tiny-onnx", LayoutStore(layout, create=True),
+                 "v1", signer=signer, creation_time=False)  # fmt: skip
+    trust = ("--trust-config", str(sigstore_trust_config), "--issuer", sigstore_stand_in.issuer)
+    code, text = attest("report", f"oci:{layout}:v1", "--identity", "release@example.org",
+                        *trust, "--format", "json")  # fmt: skip
+    assert code == 0, text
+    doc = json.loads(text)
+    validate(doc, "report.schema.json")
+    [signer_entry] = doc["verdict"]["signers"]
+    assert signer_entry["kind"] == "keyless" and signer_entry["keyFingerprint"] is None
+    assert signer_entry["identity"] == "release@example.org"
+    assert signer_entry["issuer"] == sigstore_stand_in.issuer
+    assert signer_entry["tlog"] is True and isinstance(signer_entry["tlogIndex"], int)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", signer_entry["tlogTime"])
+    code, md = attest("report", f"oci:{layout}:v1", "--identity", "release@example.org", *trust)
+    assert "`release@example.org` (issuer " in md and f"index {signer_entry['tlogIndex']}" in md
+    # an identity nothing matches: every statement fails, nothing is shown as verified
+    code, text = attest("report", f"oci:{layout}:v1", "--identity", "mallory@example.org",
+                        *trust, "--format", "json")  # fmt: skip
+    assert code == 1
+    doc = json.loads(text)
+    assert doc["verdict"]["status"] == "failed" and doc["mof"] is None
+
+
+def test_hostile_facts_cannot_draw_markup(tmp_path: Path) -> None:
+    """Facts from an artifact (here an unsigned MOF statement and file names) are text in
+    every format: no HTML, no Markdown structure, no terminal line of their own."""
+    from attest.report.diff import CATEGORIES, diff_documents, diff_summary
+    from attest.report.document import build_document
+    from attest.report.evidence import EvidenceSet, StatementEvidence
+    from attest.report.render import render_diff, render_report
+
+    evil = "x</td><script>alert(1)</script>\n## Owned | cell\x1b[2J"
+    mof = {"class": 1, "label": evil, "progress": {"I": evil}, "framework": {"version": evil},
+           "components": [{"id": "c", "name": evil, "class": evil, "status": evil,
+                           "license": evil, "required": True}],
+           "next": {"class": 1, "label": evil, "needs": [{"id": "c", "status": evil}]}}  # fmt: skip
+    subject = {"reference": "oci:x", "digest": "sha256:" + "0" * 64,
+               "layers": [{"path": evil, "kind": "doc", "digest": "sha256:" + "1" * 64,
+                           "size": 1}]}  # fmt: skip
+    doc = build_document(EvidenceSet(subject, [StatementEvidence(
+        "sha256:" + "2" * 64, "https://attest.dev/mof/v1", "unsigned", predicate=mof)]))
+    html = render_report(doc, "html")
+    check_html(html)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    md = render_report(doc, "markdown")
+    assert "<script>" not in md and "\n## Owned" not in md and "\x1b" not in md
+    rows = [line for line in md.splitlines() if "Owned" in line]
+    assert rows and all(line.startswith(("| ", "**", "To reach", "<details>")) for line in rows)
+    for line in rows:
+        if line.startswith("| "):  # the fact stays inside its cell: 4 columns, 5 bars
+            assert len(re.findall(r"(?<!\\)\|", line)) == 5, line
+    other = build_document(EvidenceSet(dict(subject, layers=[]), []))
+    text = render_diff(diff_summary(doc, other, diff_documents(doc, other), CATEGORIES), "text")
+    assert "\x1b" not in text and "\n## Owned" not in text
+    assert all(not line.startswith("## ") for line in text.splitlines())

@@ -16,6 +16,7 @@ from typing import Any
 
 from attest.errors import InputError
 from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
+from attest.oci.reference import parse_reference
 from attest.oci.referrers import Referrer, discover
 from attest.oci.store import Descriptor, Store
 from attest.oci.stores import StoreOptions
@@ -59,7 +60,7 @@ def collect_artifact(
 ) -> EvidenceSet:
     """Verify the artifact at ``target`` and gather its statements with their trust."""
     fetched = store.get_manifest(target)
-    pinned = f"{reference.split('@', 1)[0]}@{fetched.descriptor.digest}"
+    pinned = str(parse_reference(reference).with_digest(fetched.descriptor.digest))
     subject = read_subject(store, fetched.descriptor.digest, pinned)
     report = verify_subject(store, subject.descriptor, pinned, options)
     found = {r.descriptor.digest: r for r in discover(store, subject.digest,

@@ -8,10 +8,12 @@ that nothing from an artifact can draw its own markup.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from attest.errors import InternalError
 from attest.humanize import human_size
@@ -78,6 +80,17 @@ def predicate_name(uri: Any) -> str:
     return names.get(str(uri), str(uri or "unknown statement"))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _finalize(value: Any) -> Any:
+    """Every printed value: control characters (a terminal escape, a NUL, which HTML forbids)
+    become U+FFFD. Markup (a macro's output) was built from values already finalized."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _CONTROL.sub("\ufffd", value)
+    return value
+
+
 @cache
 def _environment(fmt: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -87,6 +100,7 @@ def _environment(fmt: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters.update(
         md_text=md_text, md_cell=md_cell, md_code_cell=md_code_cell, short=short, size=size,
