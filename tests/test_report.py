@@ -201,15 +201,22 @@ def test_html_renders_in_chromium(artifacts: dict[str, str], keys: dict[str, Pat
     text = " ".join("".join(tree.find(".//main").itertext()).split())
     assert "Verified: 7 signed statement(s) verified" in text
     assert "Class III - Open Model" in text and "some-org/tiny-corpus" in text
+    pdf = tmp_path / "report.pdf"  # the print stylesheet: it prints, on more than one page
+    chromium_run(page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 2
 
 
 def chromium_dom(page: Path, profile: Path) -> str:
+    return chromium_run(page, profile, "--dump-dom")
+
+
+def chromium_run(page: Path, profile: Path, *args: str) -> str:
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed (scripts/test installs it)")
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--no-first-run", f"--user-data-dir={profile / 'chromium'}", "--dump-dom",
-         page.as_uri()],
+         "--no-first-run", f"--user-data-dir={profile / 'chromium'}", *args, page.as_uri()],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
