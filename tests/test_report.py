@@ -398,6 +398,14 @@ def test_hostile_facts_cannot_draw_markup(tmp_path: Path) -> None:
     for line in rows:
         if line.startswith("| "):  # the fact stays inside its cell: 4 columns, 5 bars
             assert len(re.findall(r"(?<!\\)\|", line)) == 5, line
+    # a predicate of the wrong shape: its section is empty and the report says why
+    broken = build_document(EvidenceSet(subject, [StatementEvidence(
+        "sha256:" + "3" * 64, "https://attest.dev/mof/v1", "unsigned",
+        predicate={"components": "not a list", "framework": 7})]))  # fmt: skip
+    validate(broken, "report.schema.json")
+    assert broken["mof"] is None and broken["problems"][0].startswith("mof: unreadable")
+    assert "**unreadable** mof: unreadable predicate" in render_report(broken, "markdown")
+    check_html(render_report(broken, "html"))
     other = build_document(EvidenceSet(dict(subject, layers=[]), []))
     text = render_diff(diff_summary(doc, other, diff_documents(doc, other), CATEGORIES), "text")
     assert "\x1b" not in text and "\n## Owned" not in text

@@ -7,6 +7,7 @@ verified; a section built from an unsigned (or, for a directory, computed) state
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,6 +26,17 @@ ROMAN = {3: "III", 2: "II", 1: "I"}
 
 def build_document(evidence: EvidenceSet, *, now: datetime | None = None) -> dict[str, Any]:
     when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    problems: list[str] = []
+
+    def section(name: str, build: Callable[..., dict[str, Any] | None], *args: Any) -> Any:
+        """A predicate of an unexpected shape leaves its section empty and says so; it never
+        stops the report (anyone can attach an unsigned statement)."""
+        try:
+            return build(*args)
+        except (AttributeError, KeyError, TypeError, ValueError) as e:
+            problems.append(f"{name}: unreadable predicate ({type(e).__name__}: {e})")
+            return None
+
     return {
         "$schema": SCHEMA_ID,
         "generator": {"name": "attest", "version": __version__},
@@ -34,13 +46,14 @@ def build_document(evidence: EvidenceSet, *, now: datetime | None = None) -> dic
         "verdict": _verdict(evidence),
         "statements": [_statement(s) for s in evidence.statements],
         "documents": [_document(d) for d in evidence.documents],
-        "model": _model(evidence),
-        "mof": _mof(evidence.best((MOF,))),
-        "sbom": _sbom(evidence.best((cyclonedx.PREDICATE_TYPE,)), evidence),
-        "provenance": _provenance(evidence.best((PROVENANCE,))),
-        "modelCard": _card(evidence.best((MODEL_CARD,)), evidence),
-        "dataCard": _card(evidence.best((DATA_CARD,)), evidence),
+        "model": _model(evidence),  # from the config blob and the SBOM, checked by type
+        "mof": section("mof", _mof, evidence.best((MOF,))),
+        "sbom": section("sbom", _sbom, evidence.best((cyclonedx.PREDICATE_TYPE,)), evidence),
+        "provenance": section("provenance", _provenance, evidence.best((PROVENANCE,))),
+        "modelCard": section("modelCard", _card, evidence.best((MODEL_CARD,)), evidence),
+        "dataCard": section("dataCard", _card, evidence.best((DATA_CARD,)), evidence),
         "policy": evidence.policy,
+        "problems": problems,
     }
 
 
@@ -147,25 +160,34 @@ def _model(evidence: EvidenceSet) -> dict[str, Any]:
     sbom = evidence.best((cyclonedx.PREDICATE_TYPE,))
     params = _cdx_property(sbom.predicate, "attest:parameter-count") if sbom else None
     return {
-        "name": descriptor.get("name"),
-        "version": descriptor.get("version"),
-        "format": cfg.get("format"),
-        "architecture": cfg.get("architecture"),
-        "paramSize": cfg.get("paramSize"),
+        "name": _text(descriptor.get("name")),
+        "version": _text(descriptor.get("version")),
+        "format": _text(cfg.get("format")),
+        "architecture": _text(cfg.get("architecture")),
+        "paramSize": _text(cfg.get("paramSize")),
         "parameterCount": int(params) if params and params.isdigit() else None,
-        "precision": cfg.get("precision"),
-        "quantization": cfg.get("quantization"),
+        "precision": _text(cfg.get("precision")),
+        "quantization": _text(cfg.get("quantization")),
         # the config blob is named by the signed manifest
         "verified": any(s.trust == "verified" for s in evidence.statements),
     }
 
 
 def _cdx_property(bom: Any, name: str) -> str | None:
-    component = (bom or {}).get("metadata", {}).get("component", {})
-    for prop in component.get("properties", []) or []:
+    meta = bom.get("metadata") if isinstance(bom, dict) else None
+    component = meta.get("component") if isinstance(meta, dict) else None
+    props = component.get("properties") if isinstance(component, dict) else None
+    for prop in props if isinstance(props, list) else []:
         if isinstance(prop, dict) and prop.get("name") == name:
             return str(prop.get("value"))
     return None
+
+
+def _text(value: Any) -> str | None:
+    """A config fact as text (legacy and KitOps configs are not schema-checked)."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 # -- sections ---------------------------------------------------------------------------------
@@ -197,7 +219,8 @@ def _mof(s: StatementEvidence | None) -> dict[str, Any] | None:
         "class": ROMAN.get(cls) if isinstance(cls, int) else None,
         "label": p.get("label"),
         "frameworkVersion": (p.get("framework") or {}).get("version"),
-        "progress": p.get("progress", {}),
+        "progress": {str(k): v for k, v in (p.get("progress") or {}).items()
+                     if isinstance(v, (int, float))},  # fmt: skip
         "components": components,
         "next": advice,
     }
