@@ -410,3 +410,29 @@ def test_hostile_facts_cannot_draw_markup(tmp_path: Path) -> None:
     text = render_diff(diff_summary(doc, other, diff_documents(doc, other), CATEGORIES), "text")
     assert "\x1b" not in text and "\n## Owned" not in text
     assert all(not line.startswith("## ") for line in text.splitlines())
+
+
+def test_a_thousand_files_render_whole_in_html_and_capped_in_markdown() -> None:
+    """Not timed (bench/report.py measures it): the page holds every file, the Markdown stays
+    inside a PR comment's 65,536 characters and says where the rest is."""
+    from attest.report.document import build_document
+    from attest.report.evidence import EvidenceSet, StatementEvidence
+    from attest.report.render import render_report
+
+    files = [(f"data/part-{i:04d}.jsonl", f"sha256:{i:064x}") for i in range(1000)]
+    subject = {"reference": "oci:x", "digest": "sha256:" + "f" * 64,
+               "layers": [{"path": p, "kind": "dataset", "digest": d, "size": 10}
+                          for p, d in files]}  # fmt: skip
+    bom = {"specVersion": "1.6", "metadata": {"component": {"name": "many"}},
+           "components": [{"type": "file", "name": p, "hashes": [{"alg": "SHA-256",
+                           "content": d.split(":")[1]}]} for p, d in files]}  # fmt: skip
+    doc = build_document(EvidenceSet(subject, [StatementEvidence(
+        "sha256:" + "e" * 64, "https://cyclonedx.org/bom/v1.6", "unsigned", predicate=bom)]))
+    validate(doc, "report.schema.json")
+    assert len(doc["sbom"]["files"]) == 1000
+    tree = check_html(render_report(doc, "html"))
+    rows = tree.findall(".//section[@id='sbom']/table/tbody/tr")
+    assert [r[0][0].text for r in rows] == [p for p, _ in files]
+    md = render_report(doc, "markdown")
+    assert len(md) < 65536 and "… and 900 more (`--format json` lists every file)." in md
+    assert md.count("| `data/part-") == 100
