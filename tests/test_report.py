@@ -436,3 +436,24 @@ def test_a_thousand_files_render_whole_in_html_and_capped_in_markdown() -> None:
     md = render_report(doc, "markdown")
     assert len(md) < 65536 and "… and 900 more (`--format json` lists every file)." in md
     assert md.count("| `data/part-") == 100
+
+
+@pytest.mark.registry
+def test_report_and_diff_from_the_real_registry(
+    registry: Any, versions: dict[str, str], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    """The same commands on Debian's docker-registry (referrers by the fallback tag)."""
+    k = pub(keys["release"])
+    for name in ("v1", "v2"):
+        code, out = attest("copy", versions[name], f"{registry.ref}:{name}")
+        assert code == 0, out
+    code, text = attest("report", f"{registry.ref}:v2", "--key", k, "--format", "json")
+    assert code == 0, text
+    doc = json.loads(text)
+    assert doc["verdict"]["status"] == "verified" and doc["model"]["quantization"] == "MOSTLY_Q8_0"
+    assert doc["subject"]["reference"].startswith(f"{registry.ref}:v2@sha256:")
+    code, text = attest("diff", f"{registry.ref}:v1", f"{registry.ref}:v2", "--key", k,
+                        "--format", "json")  # fmt: skip
+    assert code == 1
+    got = [(c["category"], c["item"], c["change"]) for c in json.loads(text)["changes"]]
+    assert got == EXPECTED_V1_V2
