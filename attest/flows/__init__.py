@@ -1,0 +1,1 @@
+"""Orchestration: the only layer that combines the pieces below it, in order."""
