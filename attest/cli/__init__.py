@@ -14,7 +14,14 @@ import sys
 
 import click
 
-from attest.cli import artifacts, evidence, run, signing, verification  # noqa: F401 - register
+from attest.cli import (  # noqa: F401 - register
+    artifacts,
+    evidence,
+    handoff,
+    run,
+    signing,
+    verification,
+)
 from attest.cli.app import cli
 from attest.cli.common import log
 from attest.errors import AttestError

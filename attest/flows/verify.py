@@ -57,8 +57,8 @@ class VerifyOutcome:
 
     @property
     def pinned(self) -> str:
-        """The reference pinned to the verified digest."""
-        return str(self.reference.with_digest(self.subject.digest))
+        """The reference pinned to the verified digest (no tag)."""
+        return str(self.reference.pinned(self.subject.digest))
 
     @property
     def failure(self) -> str | None:
