@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from attest.cli.app import cli
-from attest.cli.common import FORMAT, emit
+from attest.cli.common import FORMAT, emit, log
 from attest.cli.trust_options import verify_request_options
 from attest.flows.verify import VerifyRequest
 from attest.text import safe
@@ -64,3 +64,57 @@ def register(
     verb = "registered" if result.created else "already registered (nothing updated)"
     line = f"{safe(result.name)} {safe(result.version)} {verb}: {safe(result.uri)}"
     emit(fmt, result.to_dict(), lambda: line)
+
+
+@cli.command()
+@click.argument("reference")
+@click.option("--target", type=click.Choice(["pod", "deployment", "image-volume", "csi", "kserve"]),
+              required=True, help="Where the model runs: an image volume in a Pod or Deployment, "
+              "a CSI inline volume (Deployment), or a KServe InferenceService.")  # fmt: skip
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("deploy-out"), show_default=True,
+              help="Directory for the manifests (kustomize base).")  # fmt: skip
+@click.option("--name", help="Object name (default: from the repository).")
+@click.option("--namespace", default="default", show_default=True)
+@click.option("--serving-image", help="The server container (pin it by digest).")
+@click.option("--mount-path", default="/models", show_default=True)
+@click.option("--manifests-url", help="oci:// URL the manifests are shipped to (Flux/Argo CD).")
+@click.option("--manifests-tag", default="latest", show_default=True)
+@verify_request_options
+@FORMAT
+def handoff(
+    reference: str,
+    target: str,
+    out: Path,
+    name: str | None,
+    namespace: str,
+    serving_image: str | None,
+    mount_path: str,
+    manifests_url: str | None,
+    manifests_tag: str,
+    request: VerifyRequest,
+    fmt: str,
+) -> None:
+    """Verify REFERENCE, then write manifests that reference it by the verified digest.
+
+    Writes model.yaml (Pod, Deployment or InferenceService) and kustomization.yaml, plus
+    flux/ (OCIRepository gated on the verified signers, Kustomization) and argocd/.
+
+    \b
+    Example:
+      attest handoff registry.example/models/llm:v1 --key release.pub \\
+        --target deployment --serving-image ghcr.io/org/server@sha256:... --out deploy/llm
+    """
+    from attest.flows.handoff import build_handoff, write_handoff
+    from attest.flows.verify import verify_reference
+
+    outcome = verify_reference(reference, request)
+    result = build_handoff(
+        outcome, target, name=name, namespace=namespace, serving_image=serving_image,
+        mount_path=mount_path, manifests_url=manifests_url, manifests_tag=manifests_tag,
+    )  # fmt: skip
+    for warning in result.warnings:
+        log.warning("%s", safe(warning))
+    written = write_handoff(result, out)
+    emit(fmt, {**result.to_dict(), "out": str(out)},
+         lambda: "\n".join(safe(p) for p in written))  # fmt: skip
