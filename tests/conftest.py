@@ -3,6 +3,9 @@ finds them): ``registry``, ``registry_basic_auth``, ``referrers_api_registry``."
 
 import pytest  # noqa: E402
 
+# session fixtures of signed/unsigned models in the registry (register, handoff, audit)
+pytest_plugins = ["tests.handoff_fixtures"]
+
 from tests.registry_fixtures import (  # noqa: F401 - pytest finds fixtures and hooks by name
     pytest_collection_modifyitems,
     referrers_api_registry,

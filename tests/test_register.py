@@ -5,40 +5,14 @@ against the upstream OpenAPI document."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO_ROOT, run_attest
+from tests.handoff_fixtures import MODEL
+from tests.helpers import run_attest
 from tests.model_registry_stand_in import ModelRegistryStandIn
 
 pytest.importorskip("model_registry", reason="model-registry is a runtime dependency")
-MODEL = REPO_ROOT / "testdata" / "models" / "open-llm"
-
-
-@pytest.fixture(scope="module")
-def release_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("keys")
-    done = run_attest("key", "generate", str(root / "release"))
-    assert done.returncode == 0, done.stderr
-    return root / "release"
-
-
-@pytest.fixture(scope="module")
-def signed_ref(registry_server, release_key: Path) -> str:
-    ref = f"{registry_server.host}/handoff/open-llm:v1"
-    done = run_attest("run", str(MODEL), "--to", ref, "--key", f"{release_key}.key",
-                      "--no-creation-time")  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return ref
-
-
-@pytest.fixture(scope="module")
-def unsigned_ref(registry_server) -> str:
-    ref = f"{registry_server.host}/handoff/open-llm-unsigned:v1"
-    done = run_attest("run", str(MODEL), "--to", ref, "--no-sign", "--mode", "off")
-    assert done.returncode == 0, done.stderr
-    return ref
 
 
 @pytest.mark.parametrize("prefix", ["/api/model_registry/v1", "/api/model_registry/v1alpha3"])
