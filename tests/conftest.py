@@ -3,9 +3,6 @@ finds them): ``registry``, ``registry_basic_auth``, ``referrers_api_registry``."
 
 import pytest  # noqa: E402
 
-# session fixtures of signed/unsigned models in the registry (register, handoff, audit)
-pytest_plugins = ["tests.handoff_fixtures"]
-
 from tests.registry_fixtures import (  # noqa: F401 - pytest finds fixtures and hooks by name
     pytest_collection_modifyitems,
     referrers_api_registry,
@@ -19,6 +16,9 @@ from tests.sigstore_fixtures import (  # noqa: F401 - pytest finds fixtures by n
     sigstore_trust_config,
     sigstore_trusted_root,
 )
+
+# session fixtures of signed/unsigned models in the registry (register, handoff, audit)
+pytest_plugins = ["tests.handoff_fixtures"]
 
 
 @pytest.fixture(autouse=True, scope="session")
