@@ -11,6 +11,7 @@ import click
 from attest.cli.app import cli
 from attest.cli.common import FORMAT, emit, log
 from attest.cli.trust_options import verify_request_options
+from attest.errors import VerificationError
 from attest.flows.verify import VerifyRequest
 from attest.text import safe
 
@@ -118,3 +119,35 @@ def handoff(
     written = write_handoff(result, out)
     emit(fmt, {**result.to_dict(), "out": str(out)},
          lambda: "\n".join(safe(p) for p in written))  # fmt: skip
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Models verified at once.")  # fmt: skip
+@verify_request_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="Output format on stdout.")  # fmt: skip
+def audit(source: str, jobs: int, request: VerifyRequest, fmt: str) -> None:
+    """Re-verify every model in a registry namespace (HOST[:PORT][/NAMESPACE]) or in a FILE of
+    references (one per line, # comments), under the same trust and policy options as verify.
+
+    Exit 1 when any model fails; tags that are not models are listed, never failed.
+
+    \b
+    Example:
+      attest audit registry.example/models --key release.pub --policy policies/ -j 8
+    """
+    from attest.flows.audit import audit as run_audit
+    from attest.flows.audit import fleet_references
+    from attest.flows.audit_render import render_audit
+
+    refs = fleet_references(source, plain_http=request.plain_http, insecure=request.insecure)
+    report = run_audit(
+        refs, request, source=source, jobs=jobs,
+        on_done=lambda i: log.info("%s: %s", safe(i.reference), i.status),
+    )  # fmt: skip
+    click.echo(render_audit(report, fmt), nl=False)
+    if not report.ok:
+        failed = report.count("failed") + report.count("error")
+        raise VerificationError(f"{failed} of {len(report.items)} reference(s) failed verification")
