@@ -21,6 +21,9 @@ from tests.sigstore_fixtures import (  # noqa: F401 - pytest finds fixtures by n
     sigstore_trusted_root,
 )
 
+# session fixtures of signed/unsigned models in the registry (register, handoff, audit)
+pytest_plugins = ["tests.handoff_fixtures"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_attest_config(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -18,6 +18,7 @@ from attest.cli import (  # noqa: F401 - register
     artifacts,
     checks,
     evidence,
+    handoff,
     report,
     run,
     serve,
