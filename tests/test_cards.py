@@ -28,6 +28,7 @@ from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.publish import attach_document
 from attest.stages.card_lint import same_license
+from attest.stages.card_context import model_title
 from attest.stages.card_spec import strip_generated
 from attest.stages.cards import (
     DATA_CARD_PREDICATE_TYPE,
@@ -178,7 +179,7 @@ def test_html_card_is_valid_self_contained_html5(packed, model: str, kind: str) 
     tree = parse_html5(html)
     assert html.startswith("<!DOCTYPE html>")
     assert tree.find("head/meta[@charset='utf-8']") is not None
-    assert tree.find(".//h1").text.startswith(facts.name)
+    assert tree.find(".//h1").text.startswith(model_title(facts))
     # no external assets, no scripts; a print stylesheet
     assert not re.search(r"<(script|link|img|iframe|object)\b|\bsrc=|url\(|@import", html)
     assert "@media print" in html
@@ -269,7 +270,8 @@ def test_chromium_shows_name_mof_class_and_file_table(
     dumped = chromium_run(binary, page, tmp_path / "profile", "--dump-dom")
     dom = html5lib.parse(dumped, namespaceHTMLElements=False)
     title = "".join(dom.find(".//h1[@id='model-name']").itertext())
-    assert title == (facts.name if kind == "model" else f"{facts.name}: data card")
+    name = model_title(facts)  # the README's H1, else the name the model gives itself
+    assert title == (name if kind == "model" else f"{name}: data card")
     assert "".join(dom.find(".//*[@id='mof-class']").itertext()) == f"MOF: {report['label']}"
     files = facts.files if kind == "model" else facts.files_with_role("dataset")
     rows = dom.findall(".//table[@id='files']/tbody/tr")

@@ -171,50 +171,76 @@ def _model_index(index: Any, path: str, notes: list[str]) -> list[MetricFact]:
     return facts
 
 
+_HTML_HEADING = re.compile(r"^\s{0,3}<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>\s*$", re.IGNORECASE)
+_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_TAG = re.compile(r"<[^>]*>")
+# Lines that cannot be a setext heading's text: indented code, HTML, tables, lists, quotes.
+_NOT_SETEXT = re.compile(r"^(?: {4}|\t|\s{0,3}(?:<|\||>|[-*+]\s|\d+[.)]\s|---|===))")
+
+
+def heading(line: str, following: str | None) -> tuple[int, str, bool] | None:
+    """``(level, text, uses the next line)`` when ``line`` is a heading: ATX (``## x``), an HTML
+    heading on one line (``<h2 align="center">x</h2>``) or setext (``x`` over ``===``/``---``)."""
+    m = _ATX.match(line)
+    if m:
+        return len(m.group(1)), m.group(2), False
+    m = _HTML_HEADING.match(line)
+    if m:
+        return int(m.group(1)), " ".join(_TAG.sub("", m.group(2)).split()), False
+    if following is not None and line.strip() and not _NOT_SETEXT.match(line):
+        u = _SETEXT.match(following)
+        if u and (u.group(1)[0] == "=" or len(u.group(1)) >= 3):
+            return (1 if u.group(1)[0] == "=" else 2), line.strip(), True
+    return None
+
+
 def _sections(body: str) -> tuple[str | None, dict[str, str], str | None]:
-    """The first H1, the text of each H2 (H3 and deeper stay inside their H2), and the intro:
-    the text between the first H1 and the next heading (a user's own summary, kept on
-    re-rendering)."""
+    """The first H1, the text of each section (H3 and deeper stay inside their section), and
+    the intro (a user's own summary, kept on re-rendering).
+
+    No text is dropped: what precedes the first heading and what follows the title joins the
+    intro; a second H1 starts a section like an H2 does (many READMEs use ``#`` throughout).
+    Headings may be Markdown (ATX or setext) or one-line HTML (``<h2>Usage</h2>``).
+    """
     title: str | None = None
     sections: dict[str, str] = {}
     current: str | None = None
     buf: list[str] = []
     fence: str | None = None
-    intro: list[str] | None = None  # collecting while not None
-    summary: str | None = None
+    intro: list[str] = []
+    lines = body.splitlines(keepends=True)
 
     def flush() -> None:
         if current is not None:
             text = "".join(buf).strip("\n")
             sections[current] = f"{sections[current]}\n\n{text}" if current in sections else text
 
-    for line in body.splitlines(keepends=True):
+    skip = False
+    for i, line in enumerate(lines):
+        if skip:  # the underline of a setext heading
+            skip = False
+            continue
         m_fence = _FENCE.match(line)
         if m_fence:
             marker = m_fence.group(1)
             fence = None if fence == marker else (fence or marker)
-        heading = _ATX.match(line) if fence is None and not m_fence else None
-        if heading and len(heading.group(1)) <= 2:
+        following = lines[i + 1] if i + 1 < len(lines) else None
+        found = heading(line, following) if fence is None and not m_fence else None
+        if found and found[0] <= 2 and found[1]:
+            level, text, skip = found
+            if level == 1 and title is None and current is None:
+                title = text
+                continue
             flush()
             buf = []
-            if intro is not None:
-                summary = "".join(intro).strip("\n") or None
-                intro = None
-            if len(heading.group(1)) == 1:
-                if title is None:
-                    intro = []
-                title = title or heading.group(2)
-                current = None
-            else:
-                current = heading.group(2)
+            current = text
             continue
         if current is not None:
             buf.append(line)
-        elif intro is not None:
+        else:
             intro.append(line)
     flush()
-    if intro is not None:
-        summary = "".join(intro).strip("\n") or None
+    summary = "".join(intro).strip("\n") or None
     return title, sections, summary
 
 

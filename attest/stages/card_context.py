@@ -11,6 +11,7 @@ The front matter is built here too, from the same facts as the SBOM: the card's 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -50,7 +51,7 @@ def build_context(facts: ModelFacts, kind: str, mof: dict[str, Any] | None) -> d
     ctx: dict[str, Any] = {
         "kind": kind,
         "name": facts.name,
-        "title": facts.name if kind == "model" else f"{facts.name}: data card",
+        "title": model_title(facts) if kind == "model" else f"{model_title(facts)}: data card",
         "version": facts.version,
         "front_matter": front_matter,
         "front_matter_yaml": dump_front_matter(front_matter),
@@ -75,6 +76,47 @@ def build_context(facts: ModelFacts, kind: str, mof: dict[str, Any] | None) -> d
     ctx["details"] = _model_details(facts, mof_view) if kind == "model" else _data_details(facts)
     ctx["sections"], ctx["extra_sections"] = _sections(facts, kind, ctx)
     return ctx
+
+
+def model_title(facts: ModelFacts) -> str:
+    """The card's title: the README's H1, else a name the model gives itself (front matter
+    ``model_name``/``pretty_name``, attest.yaml, the HF config's ``_name_or_path``, GGUF
+    ``general.name``), else the packaged name (which may be the directory's)."""
+    card = facts.card
+    candidates: list[Any] = [card.title if card else None]
+    if card:
+        candidates += [card.front_matter.get("model_name"), card.front_matter.get("pretty_name")]
+    candidates.append(facts.declared.name if facts.declared else None)
+    candidates.append(model_name_hint(facts))
+    for c in candidates:
+        text = _plain(c)
+        if text:
+            return text
+    return facts.name
+
+
+def model_name_hint(facts: ModelFacts) -> str | None:
+    """A name the weights or config carry: GGUF ``general.name``, else the last part of the HF
+    config's ``_name_or_path`` (a hub id or a path on the exporter's machine)."""
+    for w in facts.weights:
+        value = w.metadata.get("general.name")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    path = (facts.hf_config or {}).get("_name_or_path")
+    if isinstance(path, str) and path.strip():
+        return path.strip().rstrip("/").split("/")[-1] or None
+    return None
+
+
+def _plain(value: Any) -> str | None:
+    """A heading's words without HTML tags, images, links' targets or emphasis marks."""
+    if not isinstance(value, str):
+        return None
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", value)  # images
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links keep their words
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = re.sub(r"[*_`]{1,3}(\S[^*_`]*?)[*_`]{1,3}", r"\1", text)
+    return " ".join(text.split()) or None
 
 
 # -- front matter -------------------------------------------------------------------------------

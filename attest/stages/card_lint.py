@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from license_expression import ExpressionError, get_spdx_licensing
 
-from attest.facts.card import card_license, jsonable
+from attest.facts.card import card_license, heading, jsonable
 from attest.facts.model import ModelFacts
 from attest.stages.card_spec import (
     DATA_KEYS,
@@ -178,19 +178,27 @@ def _body(lines: list[str], card: _Card) -> None:
         if current is not None:
             card.sections.append((current[0], current[1], "\n".join(buf)))
 
-    for number, line in enumerate(lines[card.body_start - 1:], start=card.body_start):
+    body = lines[card.body_start - 1:]
+    skip = False
+    for number, line in enumerate(body, start=card.body_start):
+        if skip:  # a setext heading's underline
+            skip = False
+            continue
         m_fence = _FENCE.match(line)
         if m_fence:
             fence = None if fence == m_fence.group(1) else (fence or m_fence.group(1))
-        heading = _ATX.match(line) if fence is None and not m_fence else None
-        if heading and len(heading.group(1)) <= 2:
+        following = body[number - card.body_start + 1] if number - card.body_start + 1 < len(
+            body) else None
+        found = heading(line, following) if fence is None and not m_fence else None
+        if found and found[0] <= 2 and found[1]:
             flush()
             buf = []
-            if len(heading.group(1)) == 1:
-                card.title_line = card.title_line or number
-                current = None
+            skip = found[2]
+            # The first H1 is the title; a later H1 opens a section, as the renderer reads it.
+            if found[0] == 1 and card.title_line is None and current is None:
+                card.title_line = number
             else:
-                current = (heading.group(2), number)
+                current = (found[1], number)
             continue
         row = _FILE_ROW.match(line) if fence is None else None
         if row:

@@ -58,37 +58,45 @@ def _s(key: str, title: str, aliases: tuple[str, ...], required: bool, what: str
 
 MODEL_SECTIONS: tuple[SectionSpec, ...] = (
     _s("model-details", "Model details",
-       ("model description", "model summary", "model information", "model details and overview"),
+       ("model description", "model summary", "model information", "model details and overview",
+        "model overview", "overview", "description", "introduction", "about", "about the model",
+        "summary"),
        True, "what the model is, who made it and under which licence", "description"),
     _s("intended-use", "Intended use",
        ("intended uses", "uses", "direct use", "intended uses & limitations", "use cases",
-        "intended use cases"),
+        "intended use cases", "intended usage", "use case", "applications"),
        True, "what the model is for and who should use it", "intended_use"),
     _s("out-of-scope-use", "Out-of-scope use",
        ("out of scope use", "out-of-scope uses", "misuse", "misuse and out-of-scope use"),
        False, "the uses the model is not fit for", "out_of_scope_use"),
     _s("training-data", "Training data",
        ("training details", "training", "training and evaluation data", "training dataset",
-        "datasets"),
+        "datasets", "training procedure", "training details and data"),
        False, "the data the model was trained on", "datasets"),
     _s("evaluation", "Evaluation",
-       ("evaluation results", "results", "performance", "metrics", "evaluation and results"),
+       ("evaluation results", "results", "performance", "metrics", "evaluation and results",
+        "benchmarks", "benchmark", "benchmark results", "eval results"),
        True, "how the model was evaluated, with its results",
        "extra.model_card.evaluation"),
     _s("limitations", "Limitations and bias",
        ("limitations", "bias, risks, and limitations", "bias risks and limitations",
         "risks and limitations", "known limitations", "bias and limitations",
-        "limitations and biases", "ethical considerations"),
+        "limitations and biases", "ethical considerations", "risks", "bias",
+        "ethical considerations and limitations"),
        True, "the model's known limitations, biases and risks", "limitations"),
     _s("environmental-impact", "Environmental impact",
        ("carbon emissions", "carbon footprint", "compute infrastructure"),
        False, "the compute used and its carbon footprint", "extra.model_card.environmental_impact"),
     _s("get-started", "How to get started",
        ("how to get started with the model", "usage", "how to use", "quickstart",
-        "getting started", "quick start"),
+        "getting started", "quick start", "usage example", "usage examples", "example usage",
+        "examples", "inference", "how to use the model", "use with transformers",
+        "running the model", "run the model", "using the model"),
        False, "how to obtain and run the model", "extra.model_card.get_started"),
     _s("citation", "Citation",
-       ("citation information", "bibtex", "cite", "how to cite", "references", "paper"),
+       ("citation information", "bibtex", "cite", "how to cite", "references", "paper",
+        "citing", "cite us", "cite this work", "citations", "bibtex entry and citation info",
+        "bibtex citation", "reference"),
        False, "how to cite the model, or its paper", "paper_url"),
     _s("openness", "Openness (MOF)",
        ("openness", "model openness", "model openness framework", "mof"),
@@ -141,18 +149,35 @@ def unique_datasets(datasets: list[DatasetFact]) -> list[DatasetFact]:
     return list(seen.values())
 
 
+# Words around a heading's subject that do not change which section it is: "Usage
+# (Sentence-Transformers)", "1. Introduction", "📖 Citation", "Model Card for X".
+_QUALIFIER = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*|[ivx]+)[.):]?\s+", re.IGNORECASE)
+
+
 def heading_key(title: str) -> str:
-    """A heading folded for matching: lower case, ``&`` as "and", punctuation to spaces."""
-    text = title.lower().replace("&", " and ")
+    """A heading folded for matching: lower case, ``&`` as "and", punctuation to spaces,
+    parenthesised qualifiers, leading numbering and emoji dropped."""
+    text = _QUALIFIER.sub(" ", title)
+    text = re.sub(r"[*_`~]", "", text)  # Markdown emphasis around a heading's words
+    text = _NUMBERING.sub("", re.sub(r"^[^\w(\[]+", "", text)).lower().replace("&", " and ")
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
 def match_section(title: str, kind: str) -> SectionSpec | None:
-    """The section a user's heading stands for, if any."""
+    """The section a user's heading stands for, if any: an alias, or an alias the heading
+    starts with or ends with ("Usage with transformers", "Training data and procedure")."""
     key = heading_key(title)
-    for spec in sections_for(kind):
+    if not key:
+        return None
+    specs = sections_for(kind)
+    for spec in specs:
         if key in {heading_key(a) for a in spec.aliases}:
             return spec
+    for spec in specs:
+        for alias in (heading_key(a) for a in spec.aliases):
+            if len(alias) > 3 and (key.startswith(alias + " ") or key.endswith(" " + alias)):
+                return spec
     return None
 
 
