@@ -146,7 +146,8 @@ def test_re_rendering_as_readme_never_loses_text(tmp_path: Path) -> None:
 
 
 def test_title_from_config_name_when_the_readme_has_no_h1(tmp_path: Path) -> None:
-    model = model_dir(tmp_path, "---\nlicense: mit\n---\nJust a paragraph.\n\n## Usage\n\nRun it.\n")
+    readme = "---\nlicense: mit\n---\nJust a paragraph.\n\n## Usage\n\nRun it.\n"
+    model = model_dir(tmp_path, readme)
     config = json.loads((model / "config.json").read_text())
     config["_name_or_path"] = "acme/tiny-encoder-v2"
     (model / "config.json").write_text(json.dumps(config))

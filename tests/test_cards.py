@@ -27,8 +27,8 @@ from attest.oci.layout import LayoutStore
 from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.publish import attach_document
-from attest.stages.card_lint import same_license
 from attest.stages.card_context import model_title
+from attest.stages.card_lint import same_license
 from attest.stages.card_spec import strip_generated
 from attest.stages.cards import (
     DATA_CARD_PREDICATE_TYPE,
