@@ -24,6 +24,8 @@ MAX_KEPT = 64 * 1024 * 1024
 MAX_STREAM_THROUGH = 256 * 1024 * 1024
 INSTALL_HINT = "install the onnx extra (pip install 'attest[onnx]') to read ONNX graph facts"
 _SKIP_CHUNK = 1024 * 1024
+# Integer Constants up to this many elements are shapes, axes or indices, not weights.
+_SMALL_CONSTANT = 64
 
 # Wire-format schemas: field number -> sub-schema (walk into it) or None (drop the field).
 # Field numbers from onnx.proto; unlisted fields are copied as they are.
@@ -161,12 +163,15 @@ def parse_onnx(data: bytes, *, path: str) -> WeightFacts:
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p) or None
     initializers = list(graph.initializer)
     weight_names = {t.name for t in initializers}
-    dtypes = {onnx.TensorProto.DataType.Name(t.data_type) for t in initializers}
+    weights = _weight_tensors(graph)
+    dtypes = {onnx.TensorProto.DataType.Name(t.data_type) for t in weights}
     metadata: dict[str, Any] = {"ir_version": model.ir_version}
     if model.domain:
         metadata["domain"] = model.domain
     if model.model_version:
         metadata["model_version"] = model.model_version
+    if graph.name:  # an exporter's label ("main_graph", "spox_graph", "torch_jit"), not a network
+        metadata["graph_name"] = graph.name
     metadata.update({p.key: p.value for p in model.metadata_props})
     external = sorted(
         {e.value for t in initializers for e in t.external_data if e.key == "location"}
@@ -176,10 +181,10 @@ def parse_onnx(data: bytes, *, path: str) -> WeightFacts:
     return WeightFacts(
         path=path,
         format="onnx",
-        tensor_count=len(initializers),
-        parameter_count=sum(math.prod(t.dims) for t in initializers),
+        tensor_count=len(weights),
+        parameter_count=sum(math.prod(t.dims) for t in weights),
         dtypes=tuple(sorted(dtypes)),
-        architecture=graph.name or None,
+        architecture=None,
         opset=opset,
         producer=producer,
         # IR < 4 lists initializers among the inputs: they are weights, not inputs.
@@ -187,6 +192,39 @@ def parse_onnx(data: bytes, *, path: str) -> WeightFacts:
         outputs=tuple(_value_info(v) for v in graph.output),
         metadata=metadata,
     )
+
+
+def _weight_tensors(graph: Any) -> list[Any]:
+    """The weights of ``graph`` and of every subgraph (``If`` branches, ``Loop``/``Scan``
+    bodies): its initializers and the tensors of its ``Constant`` nodes (exporters such as spox
+    and the torch dynamo exporter store weights that way).
+
+    A Constant that is a small integer or boolean tensor (a shape, axes, indices) is not a
+    weight. The walk uses its own stack, so nesting costs no Python recursion; the protobuf
+    parser already refused anything nested deeper than its recursion limit.
+    """
+    import onnx
+
+    small_ints = {onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.BOOL}
+    found: list[Any] = []
+    stack = [graph]
+    while stack:
+        g = stack.pop()
+        found.extend(g.initializer)
+        for node in g.node:
+            for attr in node.attribute:
+                stack.extend([attr.g] if attr.HasField("g") else [])
+                stack.extend(attr.graphs)
+            if node.op_type != "Constant" or node.domain not in ("", "ai.onnx"):
+                continue
+            for attr in node.attribute:
+                if attr.name != "value" or not attr.HasField("t"):
+                    continue  # value_float(s)/value_int(s) are scalars and short lists
+                tensor = attr.t
+                if tensor.data_type in small_ints and math.prod(tensor.dims) <= _SMALL_CONSTANT:
+                    continue
+                found.append(tensor)
+    return found
 
 
 def _value_info(value: Any) -> str:
