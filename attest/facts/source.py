@@ -60,6 +60,9 @@ KIND_ROLES: dict[str, Role] = {
 }
 
 
+TORCHSCRIPT_SUFFIXES = frozenset({".jit", ".torchscript", ".ptl"})
+
+
 def fact_role(path: str, kind: str) -> Role:
     """The role facts give a file. The layer kind follows modctl, which files `vocab.txt` and
     `merges.txt` (any ``*.txt``) as documentation; for the evidence they are the tokenizer's
@@ -67,6 +70,10 @@ def fact_role(path: str, kind: str) -> Role:
     role = KIND_ROLES[kind]
     if role == "doc" and tokenizer_files([path]):
         return "weight-config"
+    # modctl has no pattern for TorchScript's .jit and guesses "code" for a small one; it is a
+    # weight file (a zip of tensors and the TorchScript that runs them), as .pt is.
+    if role == "code" and posixpath.splitext(path)[1].lower() in TORCHSCRIPT_SUFFIXES:
+        return "weight"
     return role
 
 

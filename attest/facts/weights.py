@@ -8,8 +8,10 @@ member streamed once) and the facts are parsed later from bytes alone:
   tensor data) and never more than that bound;
 - :func:`weight_facts` turns those bytes into :class:`WeightFacts`.
 
-A format without a header reader (``.bin``, ``.pt``, ``.h5``...) is described by its format
-alone: honest, and no error.
+PyTorch files (``.pt``/``.pth``/``.bin``/``.jit``, zip or legacy pickle) are read by a
+restricted unpickler that runs no pickled code (:mod:`attest.facts.torch_pickle`), TFLite by a
+bounded FlatBuffer reader (:mod:`attest.facts.tflite`). A format without a header reader
+(``.h5``, ``.pb``...) is described by its format alone: honest, and no error.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from attest.facts.gguf import UnsupportedGGUF, capture_gguf_header, parse_gguf
 from attest.facts.model import WeightFacts
 from attest.facts.onnx import OnnxUnavailable, parse_onnx, reduce_onnx
 from attest.facts.safetensors import MAX_HEADER_SIZE, parse_safetensors_header
+from attest.facts.tflite import TFLiteNotRead, capture_tflite, parse_tflite
+from attest.facts.torch_pickle import TorchNotRead, capture_torch, parse_torch
 from attest.oci.modelpack import WEIGHT_FORMATS
 
 # Formats whose header attest reads.
-HEADER_FORMATS = ("safetensors", "gguf", "onnx")
+HEADER_FORMATS = ("safetensors", "gguf", "onnx", "pt", "tflite")
 
 
 class HeaderNotRead(Exception):
@@ -50,6 +54,12 @@ def capture_header(fmt: str, stream: IO[bytes], *, path: str, size: int) -> byte
         try:
             return reduce_onnx(stream, path=path, size=size)
         except OnnxUnavailable as exc:
+            raise HeaderNotRead(str(exc)) from None
+    if fmt in ("pt", "tflite"):
+        try:
+            capture = capture_torch if fmt == "pt" else capture_tflite
+            return capture(stream, path=path, size=size)
+        except (TorchNotRead, TFLiteNotRead) as exc:
             raise HeaderNotRead(str(exc)) from None
     raise HeaderNotRead(f"{path}: no header reader for format {fmt!r}")
 
@@ -78,6 +88,10 @@ def weight_facts(fmt: str, header: bytes, *, path: str, size: int) -> WeightFact
             return parse_onnx(header, path=path)
         except OnnxUnavailable as exc:
             raise HeaderNotRead(str(exc)) from None
+    if fmt == "pt":
+        return parse_torch(header, path=path)
+    if fmt == "tflite":
+        return parse_tflite(header, path=path)
     raise HeaderNotRead(f"{path}: no header reader for format {fmt!r}")
 
 

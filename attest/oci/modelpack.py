@@ -38,6 +38,7 @@ WEIGHT_FORMATS = {
     ".pt": "pt",
     ".pth": "pt",
     ".bin": "pt",
+    ".jit": "pt",  # TorchScript (torch.jit.save): a zip like torch.save's, with code/
     ".h5": "h5",
     ".keras": "keras",
     ".pb": "tensorflow",
