@@ -24,6 +24,12 @@ _ARXIV_URL = re.compile(
     r"arxiv\.org/(?:abs|pdf)/((?:\d{4}\.\d{4,5})|(?:[a-z\-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?",
     re.IGNORECASE,
 )
+# "This model is a fine-tuned version of [x](https://huggingface.co/org/x)" (the Trainer's card)
+_FINE_TUNED_FROM = re.compile(
+    r"(?:fine-?tuned|finetuned|trained|derived|adapted|distilled|quantized|converted)"
+    r"(?: version)? (?:of|from) \[[^\]]*\]\(https://huggingface\.co/([\w.-]+(?:/[\w.-]+)?)/?\)",
+    re.IGNORECASE,
+)
 _ARXIV_TAG = re.compile(r"^arxiv:(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})$", re.I)
 
 
@@ -100,6 +106,7 @@ def parse_card(text: str, path: str = "README.md", warnings: list[str] | None = 
         sections=sections,
         summary=summary,
         arxiv=arxiv,
+        base_model_text=list(dict.fromkeys(m.group(1) for m in _FINE_TUNED_FROM.finditer(body))),
     )
 
 

@@ -31,6 +31,11 @@ class FileFact:
 
 
 # A shard of one checkpoint: model-00001-of-00003.safetensors, llama-00002-of-00002.gguf
+# A Hugging Face hub id (org/name); a path on the exporter's disk is not one.
+_HUB_ID = re.compile(
+    r"^(?!(?:models?|checkpoints?|outputs?|tmp|home|data|runs|content|workspace)/)"
+    r"[A-Za-z0-9][\w.-]*/[\w.-]+$"
+)
 _SHARD = re.compile(r"-\d{5}-of-\d{5}(?=\.[^./]+$)")
 
 
@@ -127,6 +132,8 @@ class CardFacts:
     summary: str | None = None  # the text between the first H1 and the next heading
     sections: dict[str, str] = field(default_factory=dict)  # H2 title -> markdown text
     arxiv: list[str] = field(default_factory=list)  # arXiv links found in the card
+    # hub ids the prose says the model was fine-tuned from ("a fine-tuned version of [x](url)")
+    base_model_text: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -207,9 +214,52 @@ class ModelFacts:
 
     @property
     def base_models(self) -> list[str]:
+        return self.base_model_fact[0]
+
+    @property
+    def base_model_fact(self) -> tuple[list[str], str | None]:
+        """``(base models, where they came from)``: attest.yaml, else the card's front matter,
+        else the card's own words ("a fine-tuned version of [org/x](https://huggingface.co/..)"),
+        else config.json's ``_name_or_path`` when it is a hub id that is not this model's name
+        (transformers writes there the model a checkpoint was loaded from)."""
         if self.declared and self.declared.base_model:
-            return [self.declared.base_model]
-        return list(self.card.base_model) if self.card else []
+            return [self.declared.base_model], "attest.yaml"
+        card = self.card
+        if card and card.base_model:
+            return list(card.base_model), f"{card.path} front matter"
+        if card and card.base_model_text:
+            return list(card.base_model_text), f"{card.path} text"
+        loaded_from = (self.hf_config or {}).get("_name_or_path")
+        if isinstance(loaded_from, str) and _HUB_ID.match(loaded_from):
+            own = {self.name.lower(), (card.title or "").lower() if card else ""}
+            if loaded_from.lower() not in own and loaded_from.split("/")[-1].lower() not in own:
+                return [loaded_from], "config.json _name_or_path"
+        return [], None
+
+    @property
+    def language_fact(self) -> tuple[list[str], str | None]:
+        """``(languages, source)``: the card's front matter, else GGUF ``general.languages``."""
+        if self.card and self.card.language:
+            return list(self.card.language), f"{self.card.path} front matter"
+        for w in self.weights:
+            value = w.metadata.get("general.languages")
+            if isinstance(value, list) and value:
+                return [str(v) for v in value if isinstance(v, (str, int))], \
+                    f"{w.path} general.languages"
+        return [], None
+
+    @property
+    def organization_fact(self) -> tuple[list[str], str | None]:
+        """``(who made it, source)``: attest.yaml ``authors``, else GGUF ``general.organization``
+        (or ``general.author``)."""
+        if self.declared and self.declared.authors:
+            return list(self.declared.authors), "attest.yaml"
+        for key in ("general.organization", "general.author"):
+            for w in self.weights:
+                value = w.metadata.get(key)
+                if isinstance(value, str) and value.strip():
+                    return [value.strip()], f"{w.path} {key}"
+        return [], None
 
     @property
     def architecture(self) -> str | None:

@@ -145,9 +145,11 @@ def model_front_matter(facts: ModelFacts) -> dict[str, Any]:
     datasets = [d.name for d in unique_datasets(facts.datasets)]
     if datasets:
         fm["datasets"] = datasets
-    if facts.base_models:
-        fm["base_model"] = facts.base_models[0] if len(facts.base_models) == 1 \
-            else list(facts.base_models)
+    bases, base_source = facts.base_model_fact
+    # A guess from config.json is said in the card's details, not written into the front
+    # matter, where the Hub would take it for the author's own claim.
+    if bases and base_source != "config.json _name_or_path":
+        fm["base_model"] = bases[0] if len(bases) == 1 else list(bases)
     metric_types = sorted({m.type for m in (facts.card.metrics if facts.card else [])})
     if "metrics" not in original and metric_types:
         fm["metrics"] = metric_types
@@ -338,15 +340,17 @@ def _declare(key: str, where: str = "attest.yaml") -> str:
 
 def _model_details(facts: ModelFacts, mof: dict[str, Any] | None) -> list[dict[str, Any]]:
     card = facts.card
-    d = facts.declared
     weights = facts.weights
     dtypes = sorted({t for w in weights for t in w.dtypes})
     quant = sorted({w.quantization for w in weights if w.quantization})
     license_row = _license_row(facts)
+    authors, authors_from = facts.organization_fact
+    languages, languages_from = facts.language_fact
+    bases, bases_from = facts.base_model_fact
     return [
         _row("Name", facts.name),
         _row("Version", facts.version, _declare("version")),
-        _row("Developed by", d.authors if d else None, _declare("authors")),
+        _row("Developed by", _sourced(authors, authors_from, "attest.yaml"), _declare("authors")),
         _row("Licence", f"{license_row['id']} (from {license_row['source']})"
              if license_row else None, _declare("license")),
         _row("Architecture", facts.architecture,
@@ -362,13 +366,22 @@ def _model_details(facts: ModelFacts, mof: dict[str, Any] | None) -> list[dict[s
              _declare("pipeline_tag", "README.md front matter")),
         _row("Library", card.library_name if card else None,
              _declare("library_name", "README.md front matter")),
-        _row("Languages", card.language if card else None,
+        _row("Languages", _sourced(languages, languages_from, "README.md front matter"),
              _declare("language", "README.md front matter")),
-        _row("Base model", facts.base_models, _declare("base_model") +
+        _row("Base model", _sourced(bases, bases_from, "attest.yaml"), _declare("base_model") +
              " Leave it out if the model was trained from scratch."),
         _row("MOF class", mof["label"] if mof else None,
              "Run `attest mof` and render the card with its report (`attest run` does both)."),
     ]
+
+
+def _sourced(values: list[str], source: str | None, usual: str) -> str | None:
+    """``a, b (from SOURCE)`` when the fact came from somewhere other than its usual place."""
+    if not values:
+        return None
+    text = ", ".join(values)
+    return text if source in (None, usual) or source.endswith("front matter") else \
+        f"{text} (from {source})"
 
 
 def _data_details(facts: ModelFacts) -> list[dict[str, Any]]:

@@ -311,6 +311,15 @@ def _model_properties(facts: ModelFacts) -> list[Property]:
         props.append(Property(name="attest:precision", value=precision))
     if quantization:
         props.append(Property(name="attest:quantization", value=quantization))
+    # facts the front matter and attest.yaml are silent about, with where they were found
+    for key, (values, source) in (("base-model", facts.base_model_fact),
+                                  ("languages", facts.language_fact),
+                                  ("organization", facts.organization_fact)):
+        if not values or not source or source == "attest.yaml" or source.endswith("front matter"):
+            continue
+        if key != "base-model":  # the base model itself is the pedigree's ancestor
+            props.append(Property(name=f"attest:{key}", value=",".join(values)))
+        props.append(Property(name=f"attest:{key}-source", value=source))
     return props
 
 

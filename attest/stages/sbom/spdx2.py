@@ -312,7 +312,8 @@ def _document(facts: ModelFacts) -> Document:
              for f in sorted(facts.files, key=lambda f: f.path)}  # fmt: skip
     datasets = unique_datasets(facts.datasets)
     dataset_packages = {name: _dataset_package(facts_) for name, facts_ in datasets.items()}
-    bases = [_base_model_package(b) for b in sorted(set(facts.base_models))]
+    base_source = facts.base_model_fact[1] or "the model's facts"
+    bases = [_base_model_package(b, base_source) for b in sorted(set(facts.base_models))]
 
     relationships = [Relationship(DOCUMENT_ID, RelationshipType.DESCRIBES, MODEL_ID)]
     relationships += [
@@ -448,14 +449,14 @@ def _dataset_package(facts: list[DatasetFact]) -> Package:
     )
 
 
-def _base_model_package(name: str) -> Package:
+def _base_model_package(name: str, source: str) -> Package:
     return Package(
         spdx_id=base_model_id(name),
         name=name,
         download_location=SpdxNoAssertion(),
         files_analyzed=False,
         primary_package_purpose=PackagePurpose.OTHER,
-        comment="base model named by the model's facts (card base_model or attest.yaml)",
+        comment=f"base model named by {source}",
     )
 
 

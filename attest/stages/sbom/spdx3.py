@@ -266,6 +266,7 @@ class _Builder:
                  for f in sorted(facts.files, key=lambda f: f.path)}  # fmt: skip
         self.relate(model, _R.contains, list(files.values()))
         self._datasets(model, files)
+        self.base_source = facts.base_model_fact[1] or "the model's facts"
         bases = [self._base_model(name) for name in sorted(set(facts.base_models))]
         self.relate(model, _R.descendantOf, bases)
         data_license = self.license_target(LicenseInfo("CC0-1.0"))
@@ -364,7 +365,7 @@ class _Builder:
     def _base_model(self, name: str) -> Any:
         element = self.add(spdx3.ai_AIPackage, base_model_id(name), name=name,
                            software_primaryPurpose=_P.model,
-                           comment="base model named by the model's facts")
+                           comment=f"base model named by {self.base_source}")
         self.licensed(element, LicenseInfo(None))
         return element
 
