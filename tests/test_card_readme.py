@@ -154,3 +154,44 @@ def test_title_from_config_name_when_the_readme_has_no_h1(tmp_path: Path) -> Non
     markdown = render_card(facts_for_directory(model), "model", "markdown")
     assert "\n# tiny-encoder-v2\n" in markdown
     assert "Just a paragraph." in markdown and "Run it." in section(markdown, "Usage")
+
+
+PAPER_README = """---
+license: apache-2.0
+---
+# Tiny
+
+A tiny model.
+
+## Training data
+
+| Dataset | Paper |
+|---|---|
+| SQuAD | [arXiv](https://arxiv.org/abs/1606.05250) |
+| MS MARCO | https://arxiv.org/abs/1611.09268 |
+
+## Citation
+
+```bibtex
+@article{tiny2026,
+  title = {Tiny},
+  eprint = {2601.01234},
+  archivePrefix = {arXiv}
+}
+```
+"""
+
+
+def test_papers_come_from_the_citation_not_a_data_table(tmp_path: Path) -> None:
+    from attest.stages.mof import mof_report
+
+    facts = facts_for_directory(model_dir(tmp_path, PAPER_README))
+    assert facts.card is not None
+    assert facts.card.arxiv == ["https://arxiv.org/abs/2601.01234"]
+    markdown = render_card(facts, "model", "markdown")
+    citation = section(markdown, "Citation")
+    assert "2601.01234" in citation and "1606.05250" not in citation
+    paper = mof_report(facts).to_dict()["components"]
+    [research] = [c for c in paper if c["id"] == "research-paper"]
+    urls = json.dumps(research["evidence"])
+    assert "2601.01234" in urls and "1606.05250" not in urls and "1611.09268" not in urls

@@ -423,7 +423,7 @@ model-index:
 ---
 # The Model
 
-Intro, see https://arxiv.org/abs/2307.09288v2 and https://arxiv.org/pdf/2307.09288.
+Intro, see [the paper](https://arxiv.org/abs/2307.09288v2), not https://arxiv.org/pdf/2401.00001.
 
 ## Uses
 
@@ -453,7 +453,8 @@ def test_card_front_matter_and_sections() -> None:
     assert card.title == "The Model"
     assert list(card.sections) == ["Uses", "Limitations"]
     assert "# not a heading" in card.sections["Uses"] and "Nested text." in card.sections["Uses"]
-    assert card.arxiv == ["https://arxiv.org/abs/2307.09288", "https://arxiv.org/abs/2106.09685"]
+    # the front matter's tag and the link labelled as the paper; not a bare link in passing
+    assert card.arxiv == ["https://arxiv.org/abs/2106.09685", "https://arxiv.org/abs/2307.09288"]
     [metric] = card.metrics
     assert (metric.type, metric.value, metric.name) == ("accuracy", 0.91, "Accuracy")
     assert (metric.task, metric.dataset, metric.split) == (

@@ -90,7 +90,7 @@ def parse_card(text: str, path: str = "README.md", warnings: list[str] | None = 
             f"{path}: license {license_match.name!r} is not an SPDX id; kept as a name only"
         )
     title, sections, summary = _sections(body)
-    arxiv = _arxiv(text, fm)
+    arxiv = _arxiv(body, sections, fm)
     return CardFacts(
         path=path,
         front_matter=fm,
@@ -251,11 +251,38 @@ def _sections(body: str) -> tuple[str | None, dict[str, str], str | None]:
     return title, sections, summary
 
 
-def _arxiv(text: str, fm: dict[str, Any]) -> list[str]:
-    """arXiv papers a card cites (links, and ``arxiv:ID`` tags), as abs URLs in first order."""
-    ids = [m.group(1) for m in _ARXIV_URL.finditer(text)]
+# Headings of a section that cites the model's own paper ("Citation", "BibTeX", "Cite us"...).
+_CITATION_HEADING = re.compile(r"citation|\bcit(?:e|ing)\b|bibtex|reference|\bpapers?\b", re.I)
+# A BibTeX entry: "@article{key, ... }" (bounded: an entry is not longer than this).
+_BIBTEX = re.compile(r"@\w+\s*\{[^@]{0,4000}", re.DOTALL)
+_EPRINT = re.compile(r"eprint\s*=\s*[{\"]\s*(\d{4}\.\d{4,5})", re.I)
+# A link labelled as the paper: "[Paper](https://arxiv.org/abs/...)", "[📄 Technical report](..)".
+_PAPER_LINK = re.compile(
+    r"\[([^\]]{0,80})\]\((https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/[^)\s]+)\)", re.I
+)
+_PAPER_LABEL = re.compile(r"paper|report|arxiv|publication", re.I)
+
+
+def _arxiv(body: str, sections: dict[str, str], fm: dict[str, Any]) -> list[str]:
+    """arXiv papers the card gives as the model's own, as abs URLs in first order: front matter
+    ``arxiv:ID`` tags, links in a citation section, BibTeX entries, and links labelled as the
+    paper outside tables. An arXiv link elsewhere (a row of a training-data table, a related
+    work mentioned in passing) is about something else and is not taken."""
+    ids: list[str] = []
     for tag in _str_list(fm.get("tags")):
         m = _ARXIV_TAG.match(tag.strip())
         if m:
             ids.append(m.group(1))
+    for title, text in sections.items():
+        if _CITATION_HEADING.search(title):
+            ids += [m.group(1) for m in _ARXIV_URL.finditer(text)]
+    for entry in _BIBTEX.finditer(body):
+        ids += [m.group(1) for m in _ARXIV_URL.finditer(entry.group(0))]
+        ids += [m.group(1) for m in _EPRINT.finditer(entry.group(0))]
+    for line in body.splitlines():
+        if line.lstrip().startswith("|"):
+            continue  # a table row: datasets, benchmarks, related models
+        for m in _PAPER_LINK.finditer(line):
+            if _PAPER_LABEL.search(m.group(1)):
+                ids += [u.group(1) for u in _ARXIV_URL.finditer(m.group(2))]
     return [f"https://arxiv.org/abs/{i}" for i in dict.fromkeys(ids)]
