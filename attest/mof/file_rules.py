@@ -18,11 +18,24 @@ _END = r"(?:[_\-.]|$)"
 # Architecture code: Hugging Face's modeling_*/configuration_* files, or a file named for it
 # (not any stem with "model" in it: export_model.py is a script, not the architecture).
 ARCHITECTURE = re.compile(
-    r"^(?:modell?ing|configuration)_.+|^(?:model|models|modell?ing|architecture|network)$"
+    r"^(?:modell?ing|configuration)_.+|^(?:model|models|modell?ing|architecture|network|net)$"
+    r"|^(?:model|network|net)[_\-](?:def|definition|arch|architecture|layers?|blocks?)$"
+)
+# Files in a model/ directory that load, fetch, convert or serve a network rather than define it.
+NOT_ARCHITECTURE = re.compile(
+    rf"^__init__$|{_WORD}(?:load|loader|loading|download|downloader|fetch|convert|conversion|"
+    rf"export|util|utils|helpers?|setup|hub|weights|checkpoint)s?{_END}"
 )
 INFERENCE = re.compile(
-    rf"{_WORD}(?:infer|inference|predict|prediction|generate|serve|serving|handler|pipeline|"
-    rf"chat|demo){_END}"
+    rf"{_WORD}(?:infer|inference|predict|predictor|prediction|generate|generation|serve|serving|"
+    rf"server|handler|pipeline|chat|demo|transcribe|synthesize|synthesis|tts|detect|classify|"
+    rf"embed|encode){_END}"
+)
+# Script names that run a shipped model when nothing says they train, evaluate or prepare data
+# (run.py, app.py, main.py, example_usage.py, cli.py, quickstart.py).
+INFERENCE_WEAK = re.compile(
+    rf"{_WORD}(?:run|app|main|example|examples|usage|quickstart|cli|api|interactive|test_model|"
+    rf"sample){_END}"
 )
 TRAINING = re.compile(
     rf"{_WORD}(?:train|training|trainer|finetune|fine[_\-]tune|finetuning|pretrain|pretraining|"
@@ -35,7 +48,7 @@ PREPROCESSING = re.compile(
 )
 CODE_DIRS = {
     "model-architecture": {"model", "models", "modeling", "architecture"},
-    "inference-code": {"inference", "serving", "serve"},
+    "inference-code": {"inference", "serving", "serve", "demo", "examples", "example", "app"},
     "training-code": {"train", "training", "finetune", "finetuning", "pretrain"},
     "evaluation-code": {"eval", "evals", "evaluation", "benchmark", "benchmarks"},
     "data-preprocessing-code": {"preprocessing", "preprocess", "data_prep", "data-prep"},
@@ -145,9 +158,21 @@ def file_components(f: FileFact, *, is_card: bool = False) -> list[tuple[str, st
     ):
         out.append(("model-metadata", "model configuration"))
     if f.role == "code" or p.suffix in CODE_SUFFIXES:
-        for comp_id, pattern in CODE_NAMES.items():
-            if pattern.search(p.stem) or dirs & CODE_DIRS[comp_id]:
-                out.append((comp_id, "by file name"))
+        named = {c for c, pattern in CODE_NAMES.items() if pattern.search(p.stem)}
+        code: list[str] = []
+        for comp_id in CODE_NAMES:
+            by_dir = bool(dirs & CODE_DIRS[comp_id])
+            if comp_id == "model-architecture" and (named or NOT_ARCHITECTURE.search(p.stem)):
+                # models/download.py fetches the network and models/train.py trains it: neither
+                # defines it
+                by_dir = False
+            if comp_id in named or by_dir:
+                code.append(comp_id)
+        if "inference-code" not in code and INFERENCE_WEAK.search(p.stem) and not (
+            set(code) & {"training-code", "evaluation-code", "data-preprocessing-code"}
+        ):
+            code.append("inference-code")
+        out.extend((comp_id, "by file name") for comp_id in code)
     if is_card or name in MODEL_CARD_NAMES:
         out.append(("model-card", "model card"))
     if name in DATA_CARD_NAMES or (name == "readme.md" and dirs & DATA_DIRS):
