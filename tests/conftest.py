@@ -21,6 +21,9 @@ from tests.sigstore_fixtures import (  # noqa: F401 - pytest finds fixtures by n
     sigstore_trusted_root,
 )
 
+# session fixtures of signed/unsigned models in the registry (register, handoff, audit)
+pytest_plugins = ["tests.handoff_fixtures"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_attest_config(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -54,3 +57,8 @@ def pytest_runtest_makereport(
     elif IN_CI and not reason.startswith(CI_MAY_SKIP):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI ({reason}): CI must run this test"
+from tests.admission_fixtures import (  # noqa: F401,E402 - pytest finds fixtures by name
+    admission_models,
+    provider,
+    provider_tls,
+)

@@ -729,6 +729,22 @@ class RegistryStore:
             found.extend(t for t in body.get("tags") or [] if isinstance(t, str))
         return found
 
+    def catalog(self) -> list[str]:
+        """Every repository the registry lists (``GET /v2/_catalog``, all pages).
+
+        Distribution serves it; many hosted registries refuse it (then list references in a
+        file instead). Token registries need the ``registry:catalog:*`` scope, which the
+        repository-scoped token does not carry: such a refusal is a RegistryError.
+        """
+        url = self._base.rsplit("/v2/", 1)[0] + "/v2/_catalog"
+        found: list[str] = []
+        for page in self._pages(url, {"n": str(_TAGS_PAGE_SIZE)}, "catalog"):
+            if page is None:
+                raise RegistryError(f"{self.registry}: no catalog API (404)")
+            body = parse_json_object(page.content, f"catalog of {self.registry}")
+            found.extend(r for r in body.get("repositories") or [] if isinstance(r, str))
+        return found
+
     def list_referrers(
         self, subject_digest: str, *, artifact_type: str | None = None
     ) -> ReferrerList | None:
