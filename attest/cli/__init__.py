@@ -18,8 +18,12 @@ from attest.cli import (  # noqa: F401 - register
     artifacts,
     checks,
     evidence,
+    handoff,
+    report,
     run,
+    serve,
     signing,
+    templates,
     verification,
 )
 from attest.cli.app import cli
