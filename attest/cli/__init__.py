@@ -18,6 +18,7 @@ from attest.cli import artifacts, evidence, run, signing, verification  # noqa: 
 from attest.cli.app import cli
 from attest.cli.common import log
 from attest.errors import AttestError
+from attest.textsafe import printable
 
 __all__ = ["cli", "main"]
 
@@ -32,8 +33,9 @@ def main() -> None:
     except click.ClickException as e:  # usage errors: exit 2, as documented
         e.show()
         sys.exit(2)
-    except AttestError as e:
-        click.echo(f"attest: error: {e.diagnostics()}", err=True)
+    except AttestError as e:  # messages quote names and values from outside: escaped
+        hint = f"\n  hint: {printable(e.hint)}" if e.hint else ""
+        click.echo(f"attest: error: {printable(e.message)}{hint}", err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("attest: interrupted", err=True)
@@ -42,6 +44,6 @@ def main() -> None:
         sys.exit(0)
     except Exception as e:  # a bug: still one line, exit 3
         log.debug("internal error", exc_info=True)
-        click.echo(f"attest: internal error: {type(e).__name__}: {e}", err=True)
+        click.echo(f"attest: internal error: {type(e).__name__}: {printable(e)}", err=True)
         sys.exit(3)
     sys.exit(0)

@@ -120,6 +120,8 @@ def policy_push(
 @click.argument("reference")
 @click.option("--key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Public key for key-signed bundles (PEM; cosign.pub works too).")  # fmt: skip
+@click.option("--allow-dev-key", is_flag=True,
+              help="Trust the local development key (never implied; not for release).")  # fmt: skip
 @click.option("--identity", help="Exact signer identity (certificate SAN) for keyless bundles.")
 @click.option("--identity-regexp", help="Fully anchored regular expression for the identity.")
 @click.option(
@@ -149,6 +151,7 @@ def policy_push(
 def verify(
     reference: str,
     key: Path | None,
+    allow_dev_key: bool,
     identity: str | None,
     identity_regexp: str | None,
     issuer: str | None,
@@ -170,7 +173,9 @@ def verify(
 ) -> None:
     """Verify every signed referrer of an artifact, then (with --policy) judge the report.
 
-    Exit 1 when a signature fails, when nothing verifies, or on policy violations (enforce).
+    Exit 1 when a signature fails, when nothing verifies, when identity flags match no
+    keyless signature, or on policy violations (enforce). Only keys and identities you name
+    are trusted: the local development key too only with --allow-dev-key (or --key).
     """
     from attest.verify.identity import IdentityPolicy
     from attest.verify.render import render_report
@@ -180,7 +185,7 @@ def verify(
     store = store_for(ref, plain_http, insecure)
     subject = store.get_manifest(resolve_target(store, ref)).descriptor
     options = VerifyOptions(
-        key=key,
+        key=key, allow_dev_key=allow_dev_key,
         identity=IdentityPolicy(identity, identity_regexp, issuer, repository, workflow_ref),
         trust_config=trust_config, staging=staging, offline=offline,
         referrers_mode=referrers_mode,  # type: ignore[arg-type]
@@ -202,12 +207,16 @@ def verify(
             plain_http=plain_http, insecure=insecure, mode=mode, entrypoint=entrypoint,
         )  # fmt: skip
     click.echo(render_report(report, decision, fmt), nl=False)
-    if report.failures:
-        raise VerificationError(f"{len(report.failures)} signature(s) failed: {report.failures[0]}")
+    failed = report.signature_failures
+    if failed:
+        raise VerificationError(f"{len(failed)} signature(s) failed: {failed[0]}")
+    if report.errors:  # identity flags that nothing matched
+        raise VerificationError(report.errors[0])
     if not report.verified:
         raise VerificationError(
             f"no verified signature on {subject.digest}",
-            hint="sign with `attest sign` or `attest run`; give --key or --identity/--issuer",
+            hint="sign with `attest sign` or `attest run`; give --key, --identity/--issuer, "
+            "or --allow-dev-key for the local development key",
         )
     if decision is not None and decision.failed:
         first = decision.violations[0]
