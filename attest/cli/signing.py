@@ -71,13 +71,18 @@ def key_generate(prefix: Path, force: bool, fmt: str) -> None:
     help="An in-toto statement about REFERENCE (JSON or JSON Lines); repeatable.",
 )
 @click.option(
+    "--document",
+    "documents",
+    multiple=True,
+    metavar="DIGEST|FILE",
+    help="An attached document or unsigned statement to sign, named by its referrer's or its "
+    "content's sha256 digest, or by a local file with the same bytes; repeatable.",
+)
+@click.option(
     "--predicate-type",
     "predicate_types",
     multiple=True,
     help="Only sign statements of this predicate type; repeatable.",
-)
-@click.option(
-    "--no-attached", is_flag=True, help="Do not sign the unsigned JSON documents already attached."
 )
 @click.option(
     "--oms",
@@ -101,8 +106,8 @@ def sign(
     staging: bool,
     trust_config: Path | None,
     statement_files: tuple[Path, ...],
+    documents: tuple[str, ...],
     predicate_types: tuple[str, ...],
-    no_attached: bool,
     oms: bool,
     oms_output: Path | None,
     oms_name: str | None,
@@ -111,47 +116,53 @@ def sign(
     referrers_mode: str,
     fmt: str,
 ) -> None:  # fmt: skip
-    """Sign an artifact's statements and attach them as cosign-layout referrers.
+    """Sign what you name about an artifact and attach it as cosign-layout referrers.
 
-    Reads the manifest and the attached documents only: never a weight file.
+    Signs only --statement files, --document referrers named by digest or file, and the
+    --oms statement made here; never whatever else is attached. Reads the manifest and the
+    named documents only: never a weight file.
     """
     from attest.facts.gather import subject_info
+    from attest.flows.sign import collect_evidence, load_statements, sign_collected
     from attest.oci.modelpack import read_subject
     from attest.sign.oms import DEFAULT_SIGNATURE_NAME
-    from attest.sign.subject import collect_evidence, load_statements, sign_collected
+    from attest.textsafe import printable
 
-    statements = [s for f in statement_files for s in load_statements(f)]
+    statements = [(f"--statement {f}", s) for f in statement_files for s in load_statements(f)]
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
     subject = read_subject(store, resolve_target(store, ref), reference)
-    evidence = collect_evidence(
+    planned = collect_evidence(
         store, subject, subject_info(subject, store), statements=statements,
-        attached=not no_attached, predicate_types=predicate_types,
+        documents=list(documents), predicate_types=predicate_types,
         oms=oms or oms_output is not None, oms_name=oms_name,
         oms_signature_name=oms_output.name if oms_output else DEFAULT_SIGNATURE_NAME,
         mode=referrers_mode,  # type: ignore[arg-type]
     )  # fmt: skip
-    if not evidence:
+    if not planned:
         raise UsageError(
             f"nothing to sign on {subject.digest}",
-            hint="give --statement FILE or --oms, or attach documents first (attest sbom --attach)",
+            hint="give --statement FILE, --document DIGEST|FILE (`attest referrers REF` lists "
+            "what is attached) or --oms; attached documents are never signed unless named",
         )
     signer = choose_signer_from_flags(key, identity_token, interactive, staging, trust_config)
     result = sign_collected(
-        store, subject, evidence, signer, oms_output=oms_output,
+        store, subject, planned, signer, oms_output=oms_output,
         mode=referrers_mode,  # type: ignore[arg-type]
     )  # fmt: skip
     out = {
         "reference": subject_ref(ref, subject.digest),
         "digest": subject.digest,
         "signer": {"kind": signer.kind, "identity": signer.identity},
-        "signed": [s.to_dict() for s in result.signed],
+        "signed": result.to_dicts(),
         "omsOutput": str(oms_output) if oms_output else None,
     }
 
     def text() -> str:
         lines = [f"Signed     {out['reference']}", f"Signer     {signer.describe()}"]
-        lines += [f"  {s.predicate_type:<45} {s.statement_ref.digest}" for s in result.signed]
+        for s, origin in zip(result.signed, result.origins, strict=True):
+            lines.append(f"  {printable(s.predicate_type):<45} {s.statement_ref.digest}")
+            lines.append(f"      from {printable(origin)}")
         if oms_output:
             lines.append(f"OMS        {oms_output}")
         return "\n".join(lines)
