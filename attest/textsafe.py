@@ -10,6 +10,7 @@ JSON output needs none of this: the encoder escapes.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -34,3 +35,11 @@ def printable(value: object) -> str:
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
                        else f"\\U{code:08x}")  # fmt: skip
     return "".join(out)
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines on stderr quote names and values from outside too: one line per record."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = printable(record.message)
+        return super().formatMessage(record)

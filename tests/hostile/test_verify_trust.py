@@ -280,6 +280,17 @@ def test_printable_escapes_every_line_breaking_and_terminal_character() -> None:
     assert printable("a\u00a0b") == "a\u00a0b"
 
 
+def test_log_lines_on_stderr_are_escaped_too() -> None:
+    import logging
+
+    from attest.textsafe import PrintableFormatter
+
+    record = logging.LogRecord("attest", logging.WARNING, __file__, 1,
+                               "ignoring %s", ("x\nattest: INFO: all good",), None)  # fmt: skip
+    line = PrintableFormatter("attest: %(levelname)s: %(message)s").format(record)
+    assert line == "attest: WARNING: ignoring x\\nattest: INFO: all good"
+
+
 def test_file_names_in_inspect_are_escaped(tmp_path: Path, capsys) -> None:
     from attest.oci.layout import LayoutStore
     from tests.helpers import push_artifact, push_raw_blob
