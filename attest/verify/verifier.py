@@ -61,6 +61,9 @@ class VerifyOptions:
     public_key: ec.EllipticCurvePublicKey | None = None
     public_key_kind: str = "key"  # "dev-key" when public_key is the development key
     trusted_root: Any = None
+    # identity flags must be met by a keyless signature; off only where the same options
+    # verify something else too (a policy bundle may be key-signed beside a keyless model)
+    identity_binds: bool = True
 
 
 def load_trusted_root(options: VerifyOptions) -> Any:
@@ -125,7 +128,7 @@ def verify_subject(
             "version": __version__,
             "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
-        errors=_identity_errors(options.identity, results),
+        errors=_identity_errors(options.identity, results) if options.identity_binds else [],
     )
 
 
