@@ -152,9 +152,18 @@ def test_sign_signs_only_what_was_made_or_named(tmp_path: Path, release, capsys)
     assert code == 0
     assert not [r for r in report["referrers"] if r["predicateType"] == SLSA and r["signatures"]]
 
-    # named explicitly, it is signed, and the output says where it came from
+    # named explicitly — by digest, or by a local file with its bytes — it is signed, and the
+    # output says where it came from
     proc = _ok(run_attest(*sign, "--document", planted.digest))
     assert SLSA in proc.stdout and f"from attached {planted.digest}" in proc.stdout
+    held = next(r for r in _referrers(ref)[2] if r.descriptor.digest == planted.digest)
+    layer = Descriptor.from_dict(held.manifest["layers"][0])
+    copy = tmp_path / "statement.json"
+    copy.write_bytes(store.fetch_blob(layer))
+    proc = _ok(run_attest(*sign, "--document", str(copy), "--format", "json"))
+    assert json.loads(proc.stdout)["signed"][0]["from"] == f"attached {planted.digest}"
+    proc = run_attest(*sign, "--document", "sha256:" + "0" * 64)
+    assert proc.returncode == 2 and "no referrer" in proc.stderr
 
 
 # 4 -------------------------------------------------------------------------------------------
