@@ -223,6 +223,12 @@ def test_a_forged_document_beside_a_real_bundle_is_unverified(
     assert "duplicate key" in by_digest[twofaced_digest]["errors"][0]
     _, out, _ = invoke("verify", ref, "--key", str(release["pub"]), capsys=capsys)
     assert out.count("document, NOT vouched for") == 4
+    # under the built-in policy, a forged document is a violation
+    params = tmp_path / "params.yaml"
+    params.write_text("identity:\n  allowed: [{kind: key}]\n")
+    code, out, err = invoke("verify", ref, "--key", str(release["pub"]), "--params", str(params),
+                            capsys=capsys)  # fmt: skip
+    assert code == 1 and "SIGNATURES_INVALID" in out and "not vouched for" in out, out + err
 
 
 # 5 -------------------------------------------------------------------------------------------
