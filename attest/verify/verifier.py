@@ -172,24 +172,35 @@ def _keys(options: VerifyOptions) -> list[tuple[str, ec.EllipticCurvePublicKey]]
     "dev-key" when it is the local development key (so policies still flag it)."""
     if options.public_key is not None:
         return [(options.public_key_kind, options.public_key)]
-    dev = _dev_public_key()
+    dev = _dev_public_key(strict=options.allow_dev_key)
+    keys: list[tuple[str, ec.EllipticCurvePublicKey]] = []
     if options.key:
         key = load_public_key(options.key)
         is_dev = dev is not None and key_hint(dev) == key_hint(key)
-        return [("dev-key" if is_dev else "key", key)]
+        keys.append(("dev-key" if is_dev else "key", key))
     if options.allow_dev_key:
         if dev is None:
             raise UsageError(
                 f"--allow-dev-key: there is no development key at {dev_key_path()}",
                 hint="`attest run` creates it on first use",
             )
-        return [("dev-key", dev)]
-    return []
+        if not any(key_hint(k) == key_hint(dev) for _, k in keys):
+            keys.append(("dev-key", dev))
+    return keys
 
 
-def _dev_public_key() -> ec.EllipticCurvePublicKey | None:
+def _dev_public_key(strict: bool = False) -> ec.EllipticCurvePublicKey | None:
+    """The local dev key's public half, if there is one. Only ``--allow-dev-key`` (strict)
+    fails on an unreadable file; otherwise it is used only to *name* a key, never to trust."""
     dev_pub = dev_key_path().with_suffix(".pub")
-    return load_public_key(dev_pub) if dev_pub.is_file() else None
+    if not dev_pub.is_file():
+        return None
+    try:
+        return load_public_key(dev_pub)
+    except InputError:
+        if strict:
+            raise
+        return None
 
 
 def _layer_bytes(store: Store, ref: Referrer) -> bytes:
