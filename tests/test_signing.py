@@ -793,3 +793,12 @@ def test_attached_statements_are_signed_only_when_named(
     # a name that is not attached at all
     with pytest.raises(UsageError, match="no referrer"):
         sign_subject(store, subject, info, signer, documents=["sha256:" + "ab" * 32])
+
+    # nothing named: a usage error, and the signer is never chosen (no dev key, no browser)
+    def never() -> KeySigner:
+        raise AssertionError("the signer was chosen with nothing to sign")
+
+    with pytest.raises(UsageError, match="nothing to sign on sha256:"):
+        sign_subject(store, subject, info, never)
+    chosen = sign_subject(store, subject, info, lambda: signer, oms=True)
+    assert chosen.signer is signer and len(chosen.signed) == 1

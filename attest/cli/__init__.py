@@ -4,8 +4,8 @@ Data goes to stdout (``--format json`` on every reporting command); logs, progre
 to stderr. Exit codes: 0 ok, 1 verification/policy failed, 2 usage or bad input,
 3 registry/network/internal error.
 
-Commands live in ``artifacts``, ``evidence``, ``signing``, ``verification`` and ``run``; shared
-options and helpers in ``common``; the group in ``app``.
+Commands live in ``artifacts``, ``evidence``, ``signing``, ``verification``, ``run`` and
+``checks``; shared options and helpers in ``common``; the group in ``app``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,22 @@ import sys
 
 import click
 
-from attest.cli import artifacts, evidence, run, signing, verification  # noqa: F401 - register
+from attest.cli import (  # noqa: F401 - register
+    artifacts,
+    checks,
+    evidence,
+    handoff,
+    report,
+    run,
+    serve,
+    signing,
+    templates,
+    verification,
+)
 from attest.cli.app import cli
 from attest.cli.common import log
 from attest.errors import AttestError
-from attest.textsafe import printable
+from attest.text import safe
 
 __all__ = ["cli", "main"]
 
@@ -34,8 +45,8 @@ def main() -> None:
         e.show()
         sys.exit(2)
     except AttestError as e:  # messages quote names and values from outside: escaped
-        hint = f"\n  hint: {printable(e.hint)}" if e.hint else ""
-        click.echo(f"attest: error: {printable(e.message)}{hint}", err=True)
+        hint = f"\n  hint: {safe(e.hint)}" if e.hint else ""
+        click.echo(f"attest: error: {safe(e.message)}{hint}", err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("attest: interrupted", err=True)
@@ -44,6 +55,6 @@ def main() -> None:
         sys.exit(0)
     except Exception as e:  # a bug: still one line, exit 3
         log.debug("internal error", exc_info=True)
-        click.echo(f"attest: internal error: {type(e).__name__}: {printable(e)}", err=True)
+        click.echo(f"attest: internal error: {type(e).__name__}: {safe(e)}", err=True)
         sys.exit(3)
     sys.exit(0)

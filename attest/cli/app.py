@@ -8,7 +8,7 @@ import sys
 import click
 
 from attest import __version__
-from attest.textsafe import PrintableFormatter
+from attest.text import SafeFormatter
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,5 +25,5 @@ def cli(verbose: int, quiet: bool) -> None:
         logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(PrintableFormatter("attest: %(levelname)s: %(message)s"))
+    handler.setFormatter(SafeFormatter("attest: %(levelname)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])

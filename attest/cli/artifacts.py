@@ -53,6 +53,9 @@ def digest(directory: Path, no_cache: bool, concurrency: int | None, fmt: str) -
 @click.option("--name", help="Model name in the config (default: Modelfile NAME or directory).")
 @click.option("--no-creation-time", is_flag=True, help="Omit createdAt: reproducible digests.")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Files hashed at once.")
+@click.option("--media-types", type=click.Choice(["cncf", "cnai"]), default="cncf",
+              show_default=True,
+              help="cnai: the legacy namespace (Harbor <= 2.15, modctl v0.2.2).")  # fmt: skip
 @registry_options
 @FORMAT
 def pack(
@@ -62,6 +65,7 @@ def pack(
     name: str | None,
     no_creation_time: bool,
     concurrency: int | None,
+    media_types: str,
     plain_http: bool,
     insecure: bool,
     fmt: str,
@@ -84,6 +88,7 @@ def pack(
         name=name,
         creation_time=not no_creation_time,
         workers=concurrency,
+        media_types=media_types,
     )
     out = {
         "reference": subject_ref(ref, result.descriptor.digest),
@@ -112,7 +117,7 @@ def inspect(reference: str, plain_http: bool, insecure: bool, fmt: str) -> None:
 
 
 def _inspect_text(subject: Any) -> str:
-    from attest.textsafe import printable as p  # config values and paths come from outside
+    from attest.text import safe as p  # config values and paths come from outside
 
     cfg = subject.config
     lines = [
@@ -270,7 +275,7 @@ def referrers(
 ) -> None:
     """List the referrers of an artifact (each checked to point at it)."""
     from attest.oci.referrers import discover
-    from attest.textsafe import printable
+    from attest.text import safe
 
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
@@ -295,8 +300,8 @@ def referrers(
 
         def show(entries: list[dict[str, Any]], indent: int) -> None:
             for e in entries:  # an index entry's fields are whatever its writer put there
-                what = printable(e.get("artifactType") or "-")
-                lines.append(f"{'  ' * indent}{printable(e['digest'])}  {what}")
+                what = safe(e.get("artifactType") or "-")
+                lines.append(f"{'  ' * indent}{safe(e['digest'])}  {what}")
                 show(e.get("referrers", []), indent + 1)
 
         show(found, 0)

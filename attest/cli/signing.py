@@ -123,33 +123,22 @@ def sign(
     named documents only: never a weight file.
     """
     from attest.facts.gather import subject_info
-    from attest.flows.sign import collect_evidence, load_statements, sign_collected
+    from attest.flows.sign import sign_subject
     from attest.oci.modelpack import read_subject
-    from attest.sign.oms import DEFAULT_SIGNATURE_NAME
-    from attest.textsafe import printable
+    from attest.text import safe
 
-    statements = [(f"--statement {f}", s) for f in statement_files for s in load_statements(f)]
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
     subject = read_subject(store, resolve_target(store, ref), reference)
-    planned = collect_evidence(
-        store, subject, subject_info(subject, store), statements=statements,
-        documents=list(documents), predicate_types=predicate_types,
-        oms=oms or oms_output is not None, oms_name=oms_name,
-        oms_signature_name=oms_output.name if oms_output else DEFAULT_SIGNATURE_NAME,
+    result = sign_subject(
+        store, subject, subject_info(subject, store),
+        lambda: choose_signer_from_flags(key, identity_token, interactive, staging, trust_config),
+        statement_files=list(statement_files), documents=list(documents),
+        predicate_types=predicate_types, oms=oms, oms_name=oms_name, oms_output=oms_output,
         mode=referrers_mode,  # type: ignore[arg-type]
     )  # fmt: skip
-    if not planned:
-        raise UsageError(
-            f"nothing to sign on {subject.digest}",
-            hint="give --statement FILE, --document DIGEST|FILE (`attest referrers REF` lists "
-            "what is attached) or --oms; attached documents are never signed unless named",
-        )
-    signer = choose_signer_from_flags(key, identity_token, interactive, staging, trust_config)
-    result = sign_collected(
-        store, subject, planned, signer, oms_output=oms_output,
-        mode=referrers_mode,  # type: ignore[arg-type]
-    )  # fmt: skip
+    signer = result.signer
+    assert signer is not None  # sign_subject chose one, as there was something to sign
     out = {
         "reference": subject_ref(ref, subject.digest),
         "digest": subject.digest,
@@ -161,8 +150,8 @@ def sign(
     def text() -> str:
         lines = [f"Signed     {out['reference']}", f"Signer     {signer.describe()}"]
         for s, origin in zip(result.signed, result.origins, strict=True):
-            lines.append(f"  {printable(s.predicate_type):<45} {s.statement_ref.digest}")
-            lines.append(f"      from {printable(origin)}")
+            lines.append(f"  {safe(s.predicate_type):<45} {s.statement_ref.digest}")
+            lines.append(f"      from {safe(origin)}")
         if oms_output:
             lines.append(f"OMS        {oms_output}")
         return "\n".join(lines)

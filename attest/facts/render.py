@@ -2,7 +2,7 @@
 
 The summary says what is missing as plainly as what is there: a sparse card or an unreadable
 header is a fact about the model too. Every value comes from the model's own files (names,
-README front matter, headers): each line is printed through ``printable``, so none can draw
+README front matter, headers): each line is printed through ``safe``, so none can draw
 lines of its own.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from attest.facts.model import ModelFacts, WeightFacts
 from attest.humanize import human_size
-from attest.textsafe import printable
+from attest.text import safe
 
 
 def _count(n: int | None) -> str:
@@ -116,21 +116,21 @@ def facts_to_text(facts: ModelFacts) -> str:
     if facts.kitfile:
         add("Kitfile       yes")
     if facts.declared:
-        d = facts.declared
-        add(f"Declared      {d.path}")
+        decl = facts.declared
+        add(f"Declared      {decl.path}")
         for label, value in (
-            ("paper", d.paper_url),
-            ("technical report", d.technical_report_url),
-            ("source", d.source_repository),
-            ("commit", d.source_commit),
-            ("authors", ", ".join(d.authors)),
+            ("paper", decl.paper_url),
+            ("technical report", decl.technical_report_url),
+            ("source", decl.source_repository),
+            ("commit", decl.source_commit),
+            ("authors", ", ".join(decl.authors)),
         ):
             if value:
                 add(f"  {label}: {value}")
-        for component, paths in d.components.items():
+        for component, paths in decl.components.items():
             add(f"  component {component}: {', '.join(paths)}")
     if facts.warnings:
         add("")
         add("Warnings")
         out.extend(f"  - {w}" for w in facts.warnings)
-    return "\n".join(printable(line) for line in out) + "\n"
+    return "\n".join(safe(line) for line in out) + "\n"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ class SignResult:
     signed: list[SignedEvidence]
     origins: list[str] = field(default_factory=list)  # parallel to ``signed``
     oms_bundle: bytes | None = None
+    signer: Signer | None = None  # who signed (chosen only once there was something to sign)
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [{**s.to_dict(), "from": o} for s, o in zip(self.signed, self.origins, strict=True)]
@@ -283,9 +285,10 @@ def sign_subject(
     store: Store,
     subject: Subject,
     info: SubjectInfo,
-    signer: Signer,
+    signer: Signer | Callable[[], Signer],
     *,
     statements: list[dict[str, Any]] | None = None,
+    statement_files: list[Path] | None = None,
     documents: list[str] | None = None,
     predicate_types: tuple[str, ...] = (),
     oms: bool = False,
@@ -293,14 +296,29 @@ def sign_subject(
     oms_output: Path | None = None,
     mode: ReferrersMode = "auto",
 ) -> SignResult:
-    """:func:`collect_evidence` then :func:`sign_collected`."""
+    """``attest sign``: :func:`collect_evidence` then :func:`sign_collected`.
+
+    ``signer`` may be a function choosing one: it is called only when there is something to
+    sign, so a run with nothing to sign never creates a dev key or opens a browser. Nothing
+    named and nothing made is a usage error: attached documents are never signed unnamed.
+    """
+    named = [("statement", s) for s in statements or []]
+    named += [(f"--statement {f}", s) for f in statement_files or [] for s in load_statements(f)]
     planned = collect_evidence(
-        store, subject, info, statements=[("statement", s) for s in statements or []],
-        documents=documents, predicate_types=predicate_types,
-        oms=oms or oms_output is not None, oms_name=oms_name,
+        store, subject, info, statements=named, documents=documents,
+        predicate_types=predicate_types, oms=oms or oms_output is not None, oms_name=oms_name,
         oms_signature_name=oms_output.name if oms_output else DEFAULT_SIGNATURE_NAME, mode=mode,
     )  # fmt: skip
-    return sign_collected(store, subject, planned, signer, oms_output=oms_output, mode=mode)
+    if not planned:
+        raise UsageError(
+            f"nothing to sign on {subject.digest}",
+            hint="give --statement FILE, --document DIGEST|FILE (`attest referrers REF` lists "
+            "what is attached) or --oms; attached documents are never signed unless named",
+        )
+    chosen = signer() if callable(signer) else signer
+    result = sign_collected(store, subject, planned, chosen, oms_output=oms_output, mode=mode)
+    result.signer = chosen
+    return result
 
 
 def _is_json(media_type: str) -> bool:

@@ -7,7 +7,7 @@ import math
 import textwrap
 
 from attest.mof.report import ROMAN, ComponentResult, Evidence, MofReport
-from attest.textsafe import printable
+from attest.text import safe
 
 # What to suggest for a component without an open licence: the MOF's examples per content type.
 SUGGESTED_LICENSE = {"code": "Apache-2.0", "data": "CDLA-Permissive-2.0", "document": "CC-BY-4.0"}
@@ -128,7 +128,7 @@ def render_text(report: MofReport, *, width: int = 80) -> str:
                 )
             )
     # names, licences and paths come from the model's files: no line can draw another
-    return "\n".join(printable(line) for line in out) + "\n"
+    return "\n".join(safe(line) for line in out) + "\n"
 
 
 def _component_lines(comp: ComponentResult, width: int) -> list[str]:

@@ -1,7 +1,7 @@
 """The VerificationReport (and a policy decision) as text, JSON or SARIF 2.1.0.
 
 Every string in the report may come from outside (annotations, predicate types, certificate
-identities, error messages quoting them): text output prints each through ``printable``.
+identities, error messages quoting them): text output prints each through ``safe``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from attest import __version__
-from attest.textsafe import printable
+from attest.text import safe
+from attest.verify.notation.referrer import notation_signer
 from attest.verify.report import ReferrerResult, VerificationReport
 
 
@@ -32,6 +33,8 @@ def _signer(r: ReferrerResult) -> str:
             return f"document, vouched for by {vouched[:19]}"
         return "document, NOT vouched for" if r.summary.get("claimedStatement") else "unsigned"
     s = r.signatures[0]
+    if s.kind == "notation":
+        return notation_signer(s)
     if not s.verified:
         return "NOT VERIFIED"
     if s.kind == "dev-key":
@@ -43,7 +46,7 @@ def _signer(r: ReferrerResult) -> str:
 
 
 def _text(report: VerificationReport, decision: Any) -> str:
-    p = printable
+    p = safe
     lines = [f"Subject    {p(report.subject['reference'])}"]
     for r in report.referrers:
         mark = "✗" if r.errors and r.is_bundle else ("✓" if r.signatures else "·")

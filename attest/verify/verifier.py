@@ -39,6 +39,7 @@ from attest.sign.publish import ANNOTATION_BUNDLE_PREDICATE_TYPE, ANNOTATION_STA
 from attest.stages.statement import validate_statement
 from attest.verify.documents import check_vouched
 from attest.verify.identity import IdentityPolicy
+from attest.verify.notation.referrer import verify_notation_referrer
 from attest.verify.oms import check_oms_statement
 from attest.verify.report import ReferrerResult, SignatureResult, VerificationReport
 from attest.verify.summaries import summarize
@@ -61,6 +62,7 @@ class VerifyOptions:
     public_key: ec.EllipticCurvePublicKey | None = None
     public_key_kind: str = "key"  # "dev-key" when public_key is the development key
     trusted_root: Any = None
+    notation: Any = None  # NotationSettings (trust policy + store) for notation signatures
     # identity flags must be met by a keyless signature; off only where the same options
     # verify something else too (a policy bundle may be key-signed beside a keyless model)
     identity_binds: bool = True
@@ -105,6 +107,9 @@ def verify_subject(
             if statement is not None:
                 statements[ref.descriptor.digest] = statement
             results.append(result)
+        elif ref.artifact_type == mt.NOTATION_SIGNATURE:
+            results.append(verify_notation_referrer(store, ref, subject, reference,
+                                                    options.notation))  # fmt: skip
         elif ref.artifact_type == STATEMENT_MEDIA_TYPE:
             results.append(_unsigned_statement(store, ref, subject.digest))
         else:

@@ -284,25 +284,25 @@ def test_an_annotation_cannot_draw_a_verified_line(tmp_path: Path, release, caps
     assert "x\\n  ✓ https://slsa.dev/provenance/v1" in out  # shown, escaped, on one line
 
 
-def test_printable_escapes_every_line_breaking_and_terminal_character() -> None:
-    from attest.textsafe import printable  # the one helper every text output uses
+def test_safe_escapes_every_line_breaking_and_terminal_character() -> None:
+    from attest.text import safe  # the one helper every text output uses
 
-    assert printable("a\nb\rc\td") == "a\\nb\\rc\\td"
-    assert printable("\x1b[31mred\x07") == "\\x1b[31mred\\x07"
-    assert printable("x\u2028y\u2029z\u0085") == "x\\u2028y\\u2029z\\x85"
-    assert printable("abc\u202etxt.exe") == "abc\\u202etxt.exe"  # right-to-left override
-    assert printable("modèle 模型 café") == "modèle 模型 café"  # printable text unchanged
-    assert printable("a\u00a0b") == "a\u00a0b"
+    assert safe("a\nb\rc\td") == "a\\nb\\rc\\td"
+    assert safe("\x1b[31mred\x07") == "\\x1b[31mred\\x07"
+    assert safe("x\u2028y\u2029z\u0085") == "x\\u2028y\\u2029z\\x85"
+    assert safe("abc\u202etxt.exe") == "abc\\u202etxt.exe"  # right-to-left override
+    assert safe("modèle 模型 café") == "modèle 模型 café"  # printable text unchanged
+    assert safe("a\u00a0b") == "a\u00a0b"
 
 
 def test_log_lines_on_stderr_are_escaped_too() -> None:
     import logging
 
-    from attest.textsafe import PrintableFormatter
+    from attest.text import SafeFormatter
 
     record = logging.LogRecord("attest", logging.WARNING, __file__, 1,
                                "ignoring %s", ("x\nattest: INFO: all good",), None)  # fmt: skip
-    line = PrintableFormatter("attest: %(levelname)s: %(message)s").format(record)
+    line = SafeFormatter("attest: %(levelname)s: %(message)s").format(record)
     assert line == "attest: WARNING: ignoring x\\nattest: INFO: all good"
 
 
