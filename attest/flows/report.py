@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 TITLE = "org.opencontainers.image.title"
 PREDICATE_ANNOTATION = "dev.attest.predicate-type"
 STATEMENT_ANNOTATION = "dev.attest.statement.digest"
-SBOM_DOCUMENT_TYPES = ("application/vnd.cyclonedx+json", "application/spdx+json")
-MAX_DOCUMENT = 64 * 1024 * 1024  # a vouched-for document is read whole to compare it
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ def collect_artifact(
             statements.append(_unsigned(store, referrer, result))
         else:
             documents.append(_document(referrer, result))
-    _vouch(store, documents, statements, found)
+    _vouch(documents, {r.digest: r for r in report.referrers})
     decision = _policy(report.to_dict(), options, policy, store_options)
     return EvidenceSet(
         subject=subject.to_dict(),
@@ -201,31 +199,12 @@ def _document(referrer: Referrer | None, result: ReferrerResult) -> DocumentEvid
     )
 
 
-def _vouch(
-    store: Store,
-    documents: list[DocumentEvidence],
-    statements: list[StatementEvidence],
-    found: dict[str, Referrer],
-) -> None:
-    """A document is vouched for when the verified statement it names pins its bytes: a card
-    predicate names the digest of each rendering; an SBOM statement's predicate is the SBOM."""
-    by_digest = {s.digest: s for s in statements if s.trust == "verified"}
+def _vouch(documents: list[DocumentEvidence], results: dict[str, ReferrerResult]) -> None:
+    """A document is vouched for when the verifier says so: the verified statement it names
+    carries its bytes (``attest.verify.documents``, one check for verify and report)."""
     for i, doc in enumerate(documents):
-        statement = by_digest.get(doc.statement or "")
-        if statement is None or statement.predicate is None or doc.layer_digest is None:
-            continue
-        p = statement.predicate
-        pinned = {
-            "sha256:" + str((p.get(k) or {}).get("digest", {}).get("sha256"))
-            for k in ("markdown", "html") if isinstance(p.get(k), dict)
-        }  # fmt: skip
-        vouched = doc.layer_digest in pinned
-        if not vouched and doc.media_type in SBOM_DOCUMENT_TYPES:
-            try:
-                vouched = json.loads(_layer(store, found.get(doc.digest), MAX_DOCUMENT)) == p
-            except (InputError, ValueError):
-                vouched = False
-        if vouched:
+        result = results.get(doc.digest)
+        if result is not None and result.summary.get("statement") == doc.statement:
             documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
 
 
