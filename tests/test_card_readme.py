@@ -195,3 +195,15 @@ def test_papers_come_from_the_citation_not_a_data_table(tmp_path: Path) -> None:
     [research] = [c for c in paper if c["id"] == "research-paper"]
     urls = json.dumps(research["evidence"])
     assert "2601.01234" in urls and "1606.05250" not in urls and "1611.09268" not in urls
+
+
+def test_author_text_in_a_section_attest_generates_is_kept(tmp_path: Path) -> None:
+    readme = ("---\nlicense: mit\n---\n# Tiny\n\n## Provenance\n\nTrained at Acme on our own "
+              "cluster.\n\n## Openness\n\nWeights and code are public.\n")
+    model = model_dir(tmp_path, readme)
+    for _ in range(2):
+        text = render_card(facts_for_directory(model), "model", "markdown")
+        (model / "README.md").write_text(text)
+        assert "Trained at Acme on our own cluster." in text
+        assert "Weights and code are public." in text
+        assert text.count("## Provenance") == 1 and text.count("## Openness") == 1

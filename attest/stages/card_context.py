@@ -430,7 +430,7 @@ def _sections(
         for title, text in facts.card.sections.items():
             spec = match_section(title, kind)
             own = strip_generated(text)
-            if spec and spec.key in _ALWAYS_GENERATED:
+            if spec and spec.key in _ALWAYS_GENERATED and not own:
                 continue  # attest's own section from an earlier render: rebuilt below
             if spec and spec.key not in readme:
                 readme[spec.key] = (title, own)
