@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from attest.errors import InputError
+from attest.flows.verify import VerifyRequest, verify_reference
+from attest.oci import mediatypes as mt
 from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
-from attest.oci.reference import parse_reference
 from attest.oci.referrers import Referrer, discover
 from attest.oci.store import Descriptor, Store
-from attest.oci.stores import StoreOptions
 from attest.publish import STATEMENT_MEDIA_TYPE
 from attest.report.evidence import DocumentEvidence, EvidenceSet, Signer, StatementEvidence
 from attest.verify.report import ReferrerResult, SignatureResult
-from attest.verify.verifier import VerifyOptions, verify_subject
+from attest.verify.verifier import VerifyOptions
 
 log = logging.getLogger(__name__)
 
@@ -34,57 +33,53 @@ SBOM_DOCUMENT_TYPES = ("application/vnd.cyclonedx+json", "application/spdx+json"
 MAX_DOCUMENT = 64 * 1024 * 1024  # a vouched-for document is read whole to compare it
 
 
-@dataclass(frozen=True)
-class PolicyOptions:
-    """The policy flags of ``attest verify``, unchanged."""
-
-    source: str | None = None
-    params: Path | None = None
-    mode: str = "enforce"
-    entrypoint: str | None = None
-    engine: str = "regorus"
-    opa_url: str | None = None
-
-    @property
-    def wanted(self) -> bool:
-        return bool(self.source or self.params) and self.mode != "off"
-
-
-def collect_artifact(
-    store: Store,
-    target: str,
-    reference: str,
-    options: VerifyOptions,
-    policy: PolicyOptions | None = None,
-    store_options: StoreOptions | None = None,
-) -> EvidenceSet:
-    """Verify the artifact at ``target`` and gather its statements with their trust."""
-    fetched = store.get_manifest(target)
-    pinned = str(parse_reference(reference).with_digest(fetched.descriptor.digest))
-    subject = read_subject(store, fetched.descriptor.digest, pinned)
-    report = verify_subject(store, subject.descriptor, pinned, options)
-    found = {r.descriptor.digest: r for r in discover(store, subject.digest,
-                                                      mode=options.referrers_mode)}  # fmt: skip
-    fingerprints = _fingerprints(options)
+def collect_artifact(reference: str, request: VerifyRequest) -> EvidenceSet:
+    """Verify the artifact as ``attest verify`` does (one shared flow: same flags, same policy
+    evaluation), then gather its statements with their trust."""
+    outcome = verify_reference(reference, request)
+    store, report = outcome.store, outcome.report
+    subject = read_subject(store, outcome.subject.digest, str(report.subject["reference"]))
+    mode: Any = request.referrers_mode
+    found = {r.descriptor.digest: r for r in discover(store, subject.digest, mode=mode)}
+    fingerprints = _fingerprints(request.verify_options())
     statements: list[StatementEvidence] = []
+    signatures: list[StatementEvidence] = []
     documents: list[DocumentEvidence] = []
     for result in report.referrers:
         referrer = found.get(result.digest)
-        if result.is_bundle:
+        if result.artifact_type == mt.NOTATION_SIGNATURE:
+            signatures.append(_manifest_signature(result))
+        elif result.is_bundle:
             statements.append(_bundle(store, referrer, result, subject.digest, fingerprints))
         elif result.artifact_type == STATEMENT_MEDIA_TYPE:
             statements.append(_unsigned(store, referrer, result))
         else:
             documents.append(_document(referrer, result))
     _vouch(store, documents, statements, found)
-    decision = _policy(report.to_dict(), options, policy, store_options)
+    decision = None
+    if outcome.decision is not None:
+        decision = outcome.decision.to_dict()
+        decision["failed"] = outcome.decision.failed
     return EvidenceSet(
         subject=subject.to_dict(),
         statements=statements,
         documents=documents,
         policy=decision,
         verifier=report.verifier,
+        signatures=signatures,
+        failure=outcome.failure,
     )
+
+
+def _manifest_signature(result: ReferrerResult) -> StatementEvidence:
+    """A notation signature: it signs the manifest itself, so it carries no statement."""
+    sig = result.signatures[0] if result.signatures else None
+    if sig is None or not sig.verified or result.errors:
+        errors = list(result.errors) or ["signature not verified"]
+        return StatementEvidence(result.digest, mt.NOTATION_SIGNATURE, "failed", errors=errors)
+    signer = Signer(kind=sig.kind, identity=sig.subject, issuer=sig.issuer, tlog=sig.tlog,
+                    tlog_time=sig.timestamp)  # fmt: skip
+    return StatementEvidence(result.digest, mt.NOTATION_SIGNATURE, "verified", signer)
 
 
 # -- statements -------------------------------------------------------------------------------
@@ -227,37 +222,6 @@ def _vouch(
                 vouched = False
         if vouched:
             documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
-
-
-# -- policy -----------------------------------------------------------------------------------
-
-
-def _policy(
-    report: dict[str, Any],
-    options: VerifyOptions,
-    policy: PolicyOptions | None,
-    store_options: StoreOptions | None,
-) -> dict[str, Any] | None:
-    """The policy decision, exactly as ``attest verify`` reaches it (a policy from a registry
-    is obeyed only once its own signature verifies)."""
-    if policy is None or not policy.wanted:
-        return None
-    from attest.policy.cli_glue import evaluate_policy
-
-    source = policy.source
-    if source and not Path(source).exists():
-        from attest.policy.signing import verify_policy_bundle
-
-        source = verify_policy_bundle(source, options, store_options)
-    so = store_options or StoreOptions()
-    decision = evaluate_policy(
-        report, source, policy.params, engine=policy.engine, opa_url=policy.opa_url,
-        plain_http=so.plain_http, insecure=so.insecure, mode=policy.mode,
-        entrypoint=policy.entrypoint,
-    )  # fmt: skip
-    data: dict[str, Any] = decision.to_dict()
-    data["failed"] = decision.failed
-    return data
 
 
 # -- a model directory: evidence computed, never verified ----------------------------------------

@@ -28,6 +28,8 @@ class Signer:
     def label(self) -> str:
         if self.kind == "keyless":
             return f"{self.identity} ({self.issuer})"
+        if self.kind == "notation":
+            return f"notation {self.identity} (issuer {self.issuer})"
         if self.kind == "dev-key":
             return f"development key {self.key_fingerprint or ''}".strip()
         return f"key {self.key_fingerprint or '(unknown)'}"
@@ -85,6 +87,9 @@ class EvidenceSet:
     policy: dict[str, Any] | None = None  # Decision.to_dict()
     source_kind: Literal["artifact", "directory"] = "artifact"
     verifier: dict[str, str] = field(default_factory=dict)
+    # signatures over the manifest itself (notation): a signer, no statement
+    signatures: list[StatementEvidence] = field(default_factory=list)
+    failure: str | None = None  # why `attest verify` would fail this artifact (None: it passes)
 
     def best(self, predicate_types: tuple[str, ...]) -> StatementEvidence | None:
         """The statement to read a section from: a verified one first, else an unsigned or
