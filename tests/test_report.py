@@ -120,8 +120,15 @@ def test_report_every_model_every_format(
     assert {f["path"]: f["digest"] for f in doc["sbom"]["files"]} == layers
     assert all(link["vouched"] for link in doc["modelCard"]["links"])
     assert len(doc["modelCard"]["links"]) == 2
+    # the summary is the opening paragraph of the attached card whose digest the signed
+    # statement names (the README's own introduction)
+    readme = (REPO_ROOT / "testdata" / "models" / model / "README.md").read_text()
+    summary = doc["modelCard"]["summary"]
+    after_title = ("\n" + readme).split("\n# ", 1)[1].split("\n\n")[1]
+    assert summary == " ".join(after_title.split())
 
     tree = check_html(outputs["html"])
+    assert "".join(tree.find(".//blockquote").itertext()) == summary
     verdict = tree.find(".//div[@id='verdict']")
     assert "Verified" in "".join(verdict.itertext())
     assert doc["subject"]["digest"] in outputs["html"]
@@ -497,3 +504,13 @@ def test_notation_signature_is_a_signer_of_the_manifest(tmp_path: Path) -> None:
     # without the notation trust settings the signature cannot be trusted: exit 1, as verify
     code, text = attest("report", f"oci:{layout}:v1", "--format", "json")
     assert code == 1 and json.loads(text)["verdict"]["status"] == "failed"
+
+
+def test_card_summary_is_the_opening_paragraph() -> None:
+    from attest.report.cardtext import MAX_SUMMARY, card_summary
+
+    card = "---\nlicense: mit\n---\n\n# Name\n\n<!-- note -->\nFirst line\nsecond  line.\n\nMore.\n"
+    assert card_summary(card) == "First line second line."
+    assert card_summary("# Only a title\n\n## Section\n") is None
+    long = card_summary("# T\n\n" + "word " * 1000)
+    assert long is not None and len(long) == MAX_SUMMARY and long.endswith("…")

@@ -20,6 +20,7 @@ from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
 from attest.oci.referrers import Referrer, discover
 from attest.oci.store import Descriptor, Store
 from attest.publish import STATEMENT_MEDIA_TYPE
+from attest.report.cardtext import card_summary
 from attest.report.evidence import DocumentEvidence, EvidenceSet, Signer, StatementEvidence
 from attest.verify.report import ReferrerResult, SignatureResult
 from attest.verify.verifier import VerifyOptions
@@ -30,6 +31,7 @@ TITLE = "org.opencontainers.image.title"
 PREDICATE_ANNOTATION = "dev.attest.predicate-type"
 STATEMENT_ANNOTATION = "dev.attest.statement.digest"
 SBOM_DOCUMENT_TYPES = ("application/vnd.cyclonedx+json", "application/spdx+json")
+MAX_CARD = 1024 * 1024  # a Markdown card read for its summary paragraph
 MAX_DOCUMENT = 64 * 1024 * 1024  # a vouched-for document is read whole to compare it
 
 
@@ -55,7 +57,7 @@ def collect_artifact(reference: str, request: VerifyRequest) -> EvidenceSet:
             statements.append(_unsigned(store, referrer, result))
         else:
             documents.append(_document(referrer, result))
-    _vouch(store, documents, statements, found)
+    summaries = _vouch(store, documents, statements, found)
     decision = None
     if outcome.decision is not None:
         decision = outcome.decision.to_dict()
@@ -68,6 +70,7 @@ def collect_artifact(reference: str, request: VerifyRequest) -> EvidenceSet:
         verifier=report.verifier,
         signatures=signatures,
         failure=outcome.failure,
+        card_summaries=summaries,
     )
 
 
@@ -201,20 +204,30 @@ def _vouch(
     documents: list[DocumentEvidence],
     statements: list[StatementEvidence],
     found: dict[str, Referrer],
-) -> None:
-    """A document is vouched for when the verified statement it names pins its bytes: a card
-    predicate names the digest of each rendering; an SBOM statement's predicate is the SBOM."""
-    by_digest = {s.digest: s for s in statements if s.trust == "verified"}
+) -> dict[str, str]:
+    """Mark the documents a verified statement vouches for: the statement the document names
+    pins its bytes (a card predicate names the digest of each rendering; an SBOM statement's
+    predicate is the SBOM itself). Returns the summary paragraph of each Markdown card whose
+    bytes its statement pins, by statement digest (trusted as far as that statement is)."""
+    by_digest = {s.digest: s for s in statements if s.usable}
+    summaries: dict[str, str] = {}
     for i, doc in enumerate(documents):
         statement = by_digest.get(doc.statement or "")
         if statement is None or statement.predicate is None or doc.layer_digest is None:
             continue
         p = statement.predicate
-        pinned = {
-            "sha256:" + str((p.get(k) or {}).get("digest", {}).get("sha256"))
-            for k in ("markdown", "html") if isinstance(p.get(k), dict)
-        }  # fmt: skip
-        vouched = doc.layer_digest in pinned
+        pinned = doc.layer_digest in _rendering_digests(p)
+        if pinned and doc.media_type == "text/markdown":
+            try:
+                text = _layer(store, found.get(doc.digest), MAX_CARD).decode("utf-8", "replace")
+                summary = card_summary(text)
+            except InputError:
+                summary = None
+            if summary:
+                summaries[statement.digest] = summary
+        if statement.trust != "verified":
+            continue
+        vouched = pinned
         if not vouched and doc.media_type in SBOM_DOCUMENT_TYPES:
             try:
                 vouched = json.loads(_layer(store, found.get(doc.digest), MAX_DOCUMENT)) == p
@@ -222,6 +235,19 @@ def _vouch(
                 vouched = False
         if vouched:
             documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
+    return summaries
+
+
+def _rendering_digests(predicate: dict[str, Any]) -> set[str]:
+    """``sha256:<hex>`` of each rendering a card predicate names (Markdown, HTML)."""
+    out = set()
+    for key in ("markdown", "html"):
+        entry = predicate.get(key)
+        digest = entry.get("digest") if isinstance(entry, dict) else None
+        value = digest.get("sha256") if isinstance(digest, dict) else None
+        if isinstance(value, str):
+            out.add("sha256:" + value)
+    return out
 
 
 # -- a model directory: evidence computed, never verified ----------------------------------------
@@ -276,4 +302,5 @@ def collect_directory(path: Path, facts_file: Path | None = None) -> EvidenceSet
         },
         statements=computed,
         source_kind="directory",
+        card_summaries={"": summary} if (summary := card_summary(md.decode())) else {},
     )

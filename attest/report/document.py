@@ -322,6 +322,7 @@ def _card(s: StatementEvidence | None, evidence: EvidenceSet) -> dict[str, Any] 
         "baseModel": _as_list(base),
         "datasets": _as_list(fm.get("datasets") or fm.get("source_datasets")),
         "tags": _as_list(fm.get("tags")),
+        "summary": evidence.card_summaries.get(s.digest),
         "sectionsPresent": list(p.get("sectionsPresent", [])),
         "sectionsMissing": list(p.get("requiredSectionsMissing", [])),
         "links": links,

@@ -90,6 +90,8 @@ class EvidenceSet:
     # signatures over the manifest itself (notation): a signer, no statement
     signatures: list[StatementEvidence] = field(default_factory=list)
     failure: str | None = None  # why `attest verify` would fail this artifact (None: it passes)
+    # the opening paragraph of each Markdown card whose bytes its statement pins, by statement
+    card_summaries: dict[str, str] = field(default_factory=dict)
 
     def best(self, predicate_types: tuple[str, ...]) -> StatementEvidence | None:
         """The statement to read a section from: a verified one first, else an unsigned or
