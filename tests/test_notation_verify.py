@@ -155,14 +155,22 @@ def test_model_signed_jws_and_cose_verifies(model_ref, pki, trust, capsys) -> No
     # the policy's scope may name the repository exactly (registry references only)
     if not model_ref.startswith("oci:"):
         reference = parse_reference(model_ref)
-        scoped = nf.write_policy(trust[0].parent / "scoped.json",
-                                 scopes=[f"{reference.registry}/{reference.repository}"])
+        scoped_scope = [f"{reference.registry}/{reference.repository}"]
+        scoped = nf.write_policy(trust[0].parent / "scoped.json", scopes=scoped_scope)
         code, _, err = invoke("verify", ref, *notation_args(scoped, trust[1]), capsys=capsys)
         assert code == 0, err
         elsewhere = nf.write_policy(trust[0].parent / "elsewhere.json",
                                     scopes=["registry.example/other/repo"])
         code, _, err = invoke("verify", ref, *notation_args(elsewhere, trust[1]), capsys=capsys)
         assert code == 1 and "no notation trust policy applies" in err
+        skip = trust[0].parent / "skip.json"
+        doc = json.loads(nf.write_policy(skip).read_text())
+        doc["trustPolicies"].append({"name": "unsigned", "registryScopes": scoped_scope,
+                                     "signatureVerification": {"level": "skip"}})
+        skip.write_text(json.dumps(doc))
+        code, out, err = invoke("verify", ref, *notation_args(skip, trust[1]), capsys=capsys)
+        assert code == 1 and "no verified signature" in err
+        assert "· application/vnd.cncf.notary.signature" in out and "skipped by trust" in out
 
 
 REFUSALS = {

@@ -40,8 +40,9 @@ def _signer(r: ReferrerResult) -> str:
 
 def _text(report: VerificationReport, decision: Any) -> str:
     lines = [f"Subject    {report.subject['reference']}"]
+    verified_refs = report.verified
     for r in report.referrers:
-        mark = "✗" if r.errors and r.is_bundle else ("✓" if r.signatures else "·")
+        mark = "✗" if r.errors and r.is_bundle else ("✓" if r in verified_refs else "·")
         what = r.predicate_type or r.artifact_type or "-"
         lines.append(f"  {mark} {what:<42} {_signer(r)}")
         lines += [f"      error: {e}" for e in r.errors]
