@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # OCI image-spec v1.1
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -109,3 +111,30 @@ def file_metadata_annotation(annotations: dict[str, str] | None) -> str | None:
         if key in annotations:
             return annotations[key]
     return None
+
+
+def to_legacy_namespace(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The same ModelPack manifest in the legacy ``cnai`` namespace (``attest pack --media-types
+    cnai``): what Harbor up to 2.15 and modctl v0.2.2 recognise. Every media type and
+    annotation key moves from ``vnd.cncf``/``org.cncf`` to ``vnd.cnai``/``org.cnai``; values,
+    digests and the config document are unchanged."""
+
+    def move(text: str) -> str:
+        return text.replace("application/vnd.cncf.model.", "application/vnd.cnai.model.", 1) \
+            .replace("org.cncf.", "org.cnai.", 1)
+
+    def keys(notes: dict[str, str] | None) -> dict[str, str] | None:
+        return None if notes is None else {move(k): v for k, v in notes.items()}
+
+    out = dict(manifest)
+    if "artifactType" in out:
+        out["artifactType"] = move(out["artifactType"])
+    out["config"] = {**out["config"], "mediaType": move(out["config"]["mediaType"])}
+    out["layers"] = [
+        {**layer, "mediaType": move(layer["mediaType"]),
+         **({"annotations": keys(layer["annotations"])} if "annotations" in layer else {})}
+        for layer in out["layers"]
+    ]  # fmt: skip
+    if "annotations" in out:
+        out["annotations"] = keys(out["annotations"])
+    return out
