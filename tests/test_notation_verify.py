@@ -309,3 +309,35 @@ def test_offline_revocation_with_supplied_crls(tmp_path, pki, trust, capsys) -> 
     forged = nf.make_crl(nf.make_ca(), [])  # same shape, signed by another key
     code, out, err = run(forged)
     assert code == 1 and "revocation status unknown" in err
+
+
+def test_admission_provider_takes_the_notation_settings(
+    registry, provider_tls, pki, trust, tmp_path, capsys
+) -> None:
+    """`attest serve` (in process, mTLS, real docker-registry): a model signed with notation by
+    a trusted signer is allowed under a policy requiring notation; a stranger's is not."""
+    from attest.verify.notation.referrer import NotationConfig
+    from tests.admission_fixtures import ProviderOptions, start_provider
+
+    refs = {}
+    for name, signer in (("trusted", pki["ec"]), ("stranger", pki["stranger"])):
+        store, subject, ref = packed_model(f"{registry.ref}-{name}:v1", capsys)
+        attach_signature(store, subject, nf.jws(signer, target_of(subject)), mt.NOTATION_JWS)
+        refs[name] = ref
+    params = {"signatures": {"require_any": False},
+              "notation": {"required": True,
+                           "allowed": ["x509.subject: C=US, ST=WA, O=Attest Test"]}}  # fmt: skip
+    provider, thread = start_provider(provider_tls, ProviderOptions(
+        key=None, params=params, notation=NotationConfig(*trust).settings()))  # fmt: skip
+    try:
+        items = provider.validate([refs["trusted"], refs["stranger"]])["response"]["items"]
+    finally:
+        provider.server.shutdown()
+        provider.server.server_close()
+        thread.join(5)
+    trusted, stranger = items[0]["value"], items[1]["value"]
+    assert trusted["allowed"] is True, trusted["violations"]
+    sig = trusted["report"]["referrers"][0]["signatures"][0]
+    assert sig["format"] == "notation" and sig["verified"] is True
+    assert stranger["allowed"] is False
+    assert any("untrusted signer" in v["msg"] for v in stranger["violations"])
