@@ -81,7 +81,7 @@ def check_leaf(cert: x509.Certificate) -> None:
     """Signing leaf: keyUsage digitalSignature (and no CA/encryption bits); EKU, when present,
     with codeSigning and none of the purposes a code-signing key must not have."""
     ku = _ext(cert, x509.KeyUsage)
-    if ku is None or not ku.value.digital_signature:  # type: ignore[attr-defined]
+    if ku is None or not ku.value.digital_signature:
         raise VerificationError(
             f"signing certificate {describe(cert)} lacks keyUsage digitalSignature"
         )
@@ -90,7 +90,7 @@ def check_leaf(cert: x509.Certificate) -> None:
             raise VerificationError(f"signing certificate {describe(cert)} has keyUsage {bit}")
     eku = _ext(cert, x509.ExtendedKeyUsage)
     if eku is not None:
-        usages = list(eku.value)  # type: ignore[call-overload]
+        usages = list(eku.value)
         for oid in usages:
             if oid in _FORBIDDEN_LEAF_EKU:
                 raise VerificationError(
@@ -105,13 +105,13 @@ def check_ca(cert: x509.Certificate, below: int) -> None:
     """An issuing certificate: basicConstraints cA with a pathLen that allows ``below``
     intermediate CAs, keyUsage keyCertSign."""
     bc = _ext(cert, x509.BasicConstraints)
-    if bc is None or not bc.value.ca:  # type: ignore[attr-defined]
+    if bc is None or not bc.value.ca:
         raise VerificationError(f"issuing certificate {describe(cert)} is not a CA")
-    path_len = bc.value.path_length  # type: ignore[attr-defined]
+    path_len = bc.value.path_length
     if path_len is not None and below > path_len:
         raise VerificationError(f"issuing certificate {describe(cert)}: pathLen exceeded")
     ku = _ext(cert, x509.KeyUsage)
-    if ku is None or not ku.value.key_cert_sign:  # type: ignore[attr-defined]
+    if ku is None or not ku.value.key_cert_sign:
         raise VerificationError(f"issuing certificate {describe(cert)} lacks keyUsage keyCertSign")
     check_key_size(cert)
 
