@@ -341,3 +341,23 @@ def test_admission_provider_takes_the_notation_settings(
     assert sig["format"] == "notation" and sig["verified"] is True
     assert stranger["allowed"] is False
     assert any("untrusted signer" in v["msg"] for v in stranger["violations"])
+
+
+def test_report_lists_the_notation_signer(tmp_path, pki, trust, capsys) -> None:
+    """`attest report` takes the same notation flags; the signer appears by subject DN, a
+    failed notation signature makes the verdict failed."""
+    store, subject, ref = packed_model(f"oci:{tmp_path}/lay:v1", capsys)
+    attach_signature(store, subject, nf.jws(pki["ec"], target_of(subject)), mt.NOTATION_JWS)
+    code, out, err = invoke("report", ref, "--format", "json", *notation_args(*trust),
+                            capsys=capsys)  # fmt: skip
+    assert code == 0, err
+    verdict = json.loads(out)["verdict"]
+    assert verdict["status"] == "verified"
+    assert [s["label"] for s in verdict["signers"]] == [
+        "notation CN=model-signer,O=Attest Test,L=Seattle,ST=WA,C=US"]
+    attach_signature(store, subject, nf.jws(pki["stranger"], target_of(subject)), mt.NOTATION_JWS)
+    code, out, err = invoke("report", ref, "--format", "json", *notation_args(*trust),
+                            capsys=capsys)  # fmt: skip
+    verdict = json.loads(out)["verdict"]
+    assert code == 1 and verdict["status"] == "failed"
+    assert "untrusted signer" in verdict["failed"][0]["errors"][0]
