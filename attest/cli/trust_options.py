@@ -60,10 +60,10 @@ def verify_request_options(f: Callable[..., Any]) -> Callable[..., Any]:
         kwargs["request"].notation = notation_settings()  # set by the notation options' wrapper
         return f(*args, **kwargs)
 
-    wrapper = notation_options(wrapper)
+    decorated: Callable[..., Any] = notation_options(wrapper)
     for option in reversed(_OPTIONS):
-        wrapper = option(wrapper)
-    return wrapper
+        decorated = option(decorated)
+    return decorated
 
 
 def request_from(values: dict[str, Any]) -> VerifyRequest:

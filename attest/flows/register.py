@@ -117,7 +117,8 @@ def register(
     subject = parse_subject(outcome.store, outcome.store.get_manifest(outcome.subject.digest),
                             outcome.pinned)  # fmt: skip
     descriptor = subject.config.get("descriptor") or {}
-    name = name or descriptor.get("name") or outcome.reference.repository.rsplit("/", 1)[-1]
+    repository = outcome.reference.repository or "model"
+    name = name or descriptor.get("name") or repository.rsplit("/", 1)[-1]
     version = version or descriptor.get("version") or outcome.reference.tag
     if not version:
         raise InputError("no version: give --version (the artifact has no descriptor.version)")
