@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from attest.errors import InputError
+from attest.oci import mediatypes as mt
 from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
 from attest.oci.reference import parse_reference
 from attest.oci.referrers import Referrer, discover
@@ -68,7 +69,9 @@ def collect_artifact(
     documents: list[DocumentEvidence] = []
     for result in report.referrers:
         referrer = found.get(result.digest)
-        if result.is_bundle:
+        if result.artifact_type == mt.NOTATION_SIGNATURE:
+            statements.append(_notation(result))
+        elif result.is_bundle:
             statements.append(_bundle(store, referrer, result, subject.digest, fingerprints))
         elif result.artifact_type == STATEMENT_MEDIA_TYPE:
             statements.append(_unsigned(store, referrer, result))
@@ -127,6 +130,20 @@ def _bundle(
     signer = _signer(verified[0], data, fingerprints)
     return StatementEvidence(result.digest, result.predicate_type, "verified", signer,
                              _object(statement.get("predicate")))  # fmt: skip
+
+
+def _notation(result: ReferrerResult) -> StatementEvidence:
+    """A notation signature signs the manifest itself (no predicate): listed with its signer
+    when it verified, as failed with the verifier's errors, else (audit, skip) as unsigned."""
+    verified = [s for s in result.signatures if s.verified]
+    kind = mt.NOTATION_SIGNATURE  # in place of a predicate type: what this referrer is
+    if result.errors:
+        return StatementEvidence(result.digest, kind, "failed", errors=list(result.errors))
+    if not verified:
+        return StatementEvidence(result.digest, kind, "unsigned")
+    s = verified[0]
+    signer = Signer(kind="notation", identity=s.subject, issuer=s.issuer, tlog_time=s.timestamp)
+    return StatementEvidence(result.digest, kind, "verified", signer)
 
 
 def _unsigned(store: Store, referrer: Referrer | None, result: ReferrerResult) -> StatementEvidence:
