@@ -500,7 +500,7 @@ def test_notation_signature_is_a_signer_of_the_manifest(tmp_path: Path) -> None:
     assert entry["statements"][0]["predicateType"] == mt.NOTATION_SIGNATURE
     assert doc["subject"]["verified"] is True and doc["mof"] is None
     code, md = attest("report", f"oci:{layout}:v1", *args)
-    assert "Notation signature (the manifest)" in md and "`CN=model-signer" in md
+    assert "notation signature (of the manifest)" in md and "`CN=model-signer" in md
     # without the notation trust settings the signature cannot be trusted: exit 1, as verify
     code, text = attest("report", f"oci:{layout}:v1", "--format", "json")
     assert code == 1 and json.loads(text)["verdict"]["status"] == "failed"

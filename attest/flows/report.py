@@ -30,9 +30,7 @@ log = logging.getLogger(__name__)
 TITLE = "org.opencontainers.image.title"
 PREDICATE_ANNOTATION = "dev.attest.predicate-type"
 STATEMENT_ANNOTATION = "dev.attest.statement.digest"
-SBOM_DOCUMENT_TYPES = ("application/vnd.cyclonedx+json", "application/spdx+json")
 MAX_CARD = 1024 * 1024  # a Markdown card read for its summary paragraph
-MAX_DOCUMENT = 64 * 1024 * 1024  # a vouched-for document is read whole to compare it
 
 
 def collect_artifact(reference: str, request: VerifyRequest) -> EvidenceSet:
@@ -45,19 +43,18 @@ def collect_artifact(reference: str, request: VerifyRequest) -> EvidenceSet:
     found = {r.descriptor.digest: r for r in discover(store, subject.digest, mode=mode)}
     fingerprints = _fingerprints(request.verify_options())
     statements: list[StatementEvidence] = []
-    signatures: list[StatementEvidence] = []
     documents: list[DocumentEvidence] = []
     for result in report.referrers:
         referrer = found.get(result.digest)
         if result.artifact_type == mt.NOTATION_SIGNATURE:
-            signatures.append(_manifest_signature(result))
+            statements.append(_notation(result))
         elif result.is_bundle:
             statements.append(_bundle(store, referrer, result, subject.digest, fingerprints))
         elif result.artifact_type == STATEMENT_MEDIA_TYPE:
             statements.append(_unsigned(store, referrer, result))
         else:
             documents.append(_document(referrer, result))
-    summaries = _vouch(store, documents, statements, found)
+    summaries = _vouch(store, documents, {r.digest: r for r in report.referrers}, found)
     decision = None
     if outcome.decision is not None:
         decision = outcome.decision.to_dict()
@@ -68,21 +65,11 @@ def collect_artifact(reference: str, request: VerifyRequest) -> EvidenceSet:
         documents=documents,
         policy=decision,
         verifier=report.verifier,
-        signatures=signatures,
         failure=outcome.failure,
         card_summaries=summaries,
     )
 
 
-def _manifest_signature(result: ReferrerResult) -> StatementEvidence:
-    """A notation signature: it signs the manifest itself, so it carries no statement."""
-    sig = result.signatures[0] if result.signatures else None
-    if sig is None or not sig.verified or result.errors:
-        errors = list(result.errors) or ["signature not verified"]
-        return StatementEvidence(result.digest, mt.NOTATION_SIGNATURE, "failed", errors=errors)
-    signer = Signer(kind=sig.kind, identity=sig.subject, issuer=sig.issuer, tlog=sig.tlog,
-                    tlog_time=sig.timestamp)  # fmt: skip
-    return StatementEvidence(result.digest, mt.NOTATION_SIGNATURE, "verified", signer)
 
 
 # -- statements -------------------------------------------------------------------------------
@@ -127,6 +114,20 @@ def _bundle(
     signer = _signer(verified[0], data, fingerprints)
     return StatementEvidence(result.digest, result.predicate_type, "verified", signer,
                              _object(statement.get("predicate")))  # fmt: skip
+
+
+def _notation(result: ReferrerResult) -> StatementEvidence:
+    """A notation signature signs the manifest itself (no predicate): listed with its signer
+    when it verified, as failed with the verifier's errors, else (audit, skip) as unsigned."""
+    verified = [s for s in result.signatures if s.verified]
+    kind = mt.NOTATION_SIGNATURE  # in place of a predicate type: what this referrer is
+    if result.errors:
+        return StatementEvidence(result.digest, kind, "failed", errors=list(result.errors))
+    if not verified:
+        return StatementEvidence(result.digest, kind, "unsigned")
+    s = verified[0]
+    signer = Signer(kind="notation", identity=s.subject, issuer=s.issuer, tlog_time=s.timestamp)
+    return StatementEvidence(result.digest, kind, "verified", signer)
 
 
 def _unsigned(store: Store, referrer: Referrer | None, result: ReferrerResult) -> StatementEvidence:
@@ -202,52 +203,29 @@ def _document(referrer: Referrer | None, result: ReferrerResult) -> DocumentEvid
 def _vouch(
     store: Store,
     documents: list[DocumentEvidence],
-    statements: list[StatementEvidence],
+    results: dict[str, ReferrerResult],
     found: dict[str, Referrer],
 ) -> dict[str, str]:
-    """Mark the documents a verified statement vouches for: the statement the document names
-    pins its bytes (a card predicate names the digest of each rendering; an SBOM statement's
-    predicate is the SBOM itself). Returns the summary paragraph of each Markdown card whose
-    bytes its statement pins, by statement digest (trusted as far as that statement is)."""
-    by_digest = {s.digest: s for s in statements if s.usable}
+    """A document is vouched for when the verifier says so: the verified statement it names
+    carries its bytes (``attest.verify.documents``, one check for verify and report). Returns
+    the opening paragraph of each vouched Markdown card, by the statement that vouches for it."""
     summaries: dict[str, str] = {}
     for i, doc in enumerate(documents):
-        statement = by_digest.get(doc.statement or "")
-        if statement is None or statement.predicate is None or doc.layer_digest is None:
+        result = results.get(doc.digest)
+        if result is None or not doc.statement or result.summary.get("statement") != doc.statement:
             continue
-        p = statement.predicate
-        pinned = doc.layer_digest in _rendering_digests(p)
-        if pinned and doc.media_type == "text/markdown":
+        documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
+        if doc.media_type == "text/markdown":
             try:
                 text = _layer(store, found.get(doc.digest), MAX_CARD).decode("utf-8", "replace")
-                summary = card_summary(text)
             except InputError:
-                summary = None
+                continue
+            summary = card_summary(text)
             if summary:
-                summaries[statement.digest] = summary
-        if statement.trust != "verified":
-            continue
-        vouched = pinned
-        if not vouched and doc.media_type in SBOM_DOCUMENT_TYPES:
-            try:
-                vouched = json.loads(_layer(store, found.get(doc.digest), MAX_DOCUMENT)) == p
-            except (InputError, ValueError):
-                vouched = False
-        if vouched:
-            documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
+                summaries[doc.statement] = summary
     return summaries
 
 
-def _rendering_digests(predicate: dict[str, Any]) -> set[str]:
-    """``sha256:<hex>`` of each rendering a card predicate names (Markdown, HTML)."""
-    out = set()
-    for key in ("markdown", "html"):
-        entry = predicate.get(key)
-        digest = entry.get("digest") if isinstance(entry, dict) else None
-        value = digest.get("sha256") if isinstance(digest, dict) else None
-        if isinstance(value, str):
-            out.add("sha256:" + value)
-    return out
 
 
 # -- a model directory: evidence computed, never verified ----------------------------------------
