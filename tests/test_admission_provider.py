@@ -295,3 +295,34 @@ def test_attest_serve_command_end_to_end(provider_tls, admission_models, tmp_pat
     validate = [entry for entry in lines if entry["msg"] == "validate"]
     assert validate and validate[0]["request_id"] == "req-42" and validate[0]["keys"] == 2
     assert any(entry["msg"] == "listening" for entry in lines)
+
+
+def test_prefetched_view_serves_the_verifier_and_refuses_writes(admission_models) -> None:
+    """The per-verification view: referrers warmed concurrently, then the unchanged verifier
+    reads the same digest-checked bytes from it; nothing can be written through it."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor as Pool
+
+    from attest.admission.prefetch import PrefetchedStore
+    from attest.errors import InternalError
+    from attest.oci.stores import open_store
+    from attest.verify.verifier import VerifyOptions, verify_subject
+
+    ref = parse_key(admission_models.signed)
+    store = open_store(ref)
+    manifest = store.get_manifest("v1")
+    view = PrefetchedStore(store)
+    view.seed(manifest)
+    with Pool(4) as pool:
+        view.prefetch(manifest.descriptor.digest, "auto", pool, lambda: open_store(ref))
+    assert len(view._manifests) >= 1 + 7 and len(view._blobs) >= 7
+    report = verify_subject(view, manifest.descriptor, str(ref),
+                            VerifyOptions(key=admission_models.public_key))  # fmt: skip
+    direct = verify_subject(store, manifest.descriptor, str(ref),
+                            VerifyOptions(key=admission_models.public_key))  # fmt: skip
+    strip = lambda r: {**r.to_dict(), "verifier": None}  # noqa: E731 - the clock differs
+    assert strip(report) == strip(direct) and len(report.verified) == 7
+    with pytest.raises(InternalError):
+        view.push_manifest(b"{}", "application/json", tag="x")
+    with pytest.raises(InternalError):
+        view.push_blob(manifest.descriptor, io.BytesIO(b""))

@@ -31,6 +31,7 @@ from typing import Any
 from attest.admission.cache import SingleFlight, TTLCache
 from attest.admission.config import ProviderConfig, RegistrySettings
 from attest.admission.metrics import Metrics
+from attest.admission.prefetch import PrefetchedStore
 from attest.errors import AttestError, NotFoundError, UsageError
 from attest.oci import mediatypes as mt
 from attest.oci.reference import Reference, parse_reference
@@ -147,11 +148,15 @@ class Validator:
         self._results: TTLCache[dict[str, Any]] = TTLCache(settings.cache_ttl, settings.cache_size)
         self._tags: TTLCache[str] = TTLCache(settings.tag_ttl, settings.cache_size)
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="attest-verify")
+        # referrer prefetches get their own threads: verify workers wait on them
+        self._fetch_pool = ThreadPoolExecutor(min(32, 2 * settings.workers),
+                                              thread_name_prefix="attest-fetch")  # fmt: skip
         self._flight: SingleFlight[dict[str, Any]] = SingleFlight(self._pool)
         self._local = threading.local()
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._fetch_pool.shutdown(wait=False, cancel_futures=True)
 
     # -- the request path ---------------------------------------------------------------------
 
@@ -264,7 +269,11 @@ class Validator:
                               "prefix requires one"}  # fmt: skip
             return {"applicable": True, "reference": str(pinned), "digest": digest,
                     "allowed": False, "violations": [finding], "warnings": []}  # fmt: skip
-        report = verify_subject(store, manifest.descriptor, str(pinned), self.settings.verify)
+        view = PrefetchedStore(store)
+        view.seed(manifest)
+        view.prefetch(digest, self.settings.verify.referrers_mode, self._fetch_pool,
+                      lambda: self._store(pinned, settings))  # fmt: skip
+        report = verify_subject(view, manifest.descriptor, str(pinned), self.settings.verify)
         raw = report.to_dict()
         engine = create_engine(self.settings.engine, opa_url=self.settings.opa_url)
         try:
