@@ -343,3 +343,23 @@ def test_prefetched_view_serves_the_verifier_and_refuses_writes(admission_models
         view.push_manifest(b"{}", "application/json", tag="x")
     with pytest.raises(InternalError):
         view.push_blob(manifest.descriptor, io.BytesIO(b""))
+
+
+def test_serve_refuses_to_start_without_trust(provider_tls) -> None:
+    from tests.helpers import run_attest
+
+    tls = provider_tls
+    proc = run_attest("serve", "--addr", "127.0.0.1:0", "--tls-cert", str(tls.cert),
+                      "--tls-key", str(tls.key))  # fmt: skip
+    assert proc.returncode == 2 and "trusts nothing" in proc.stderr
+
+
+def test_oversized_reports_are_dropped_from_the_value() -> None:
+    from attest.admission import validate
+
+    big = {"subject": {"digest": "sha256:x"}, "verifier": {},
+           "referrers": [{"summary": {"licenses": ["x" * 100] * 1000}}]}  # fmt: skip
+    doc, warnings = validate.bounded_report(validate.compact_report(big))
+    assert doc["referrers"] == [] and warnings[0]["code"] == "REPORT_TOO_LARGE"
+    small = validate.compact_report({**big, "referrers": [{"summary": {}}]})
+    assert validate.bounded_report(small) == (small, [])

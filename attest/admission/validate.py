@@ -19,6 +19,7 @@ verified raises :class:`KeyError_`; the server turns it into the item's ``error`
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -50,6 +51,8 @@ MAX_KEY_LENGTH = 1024
 OCI_SCHEMES = ("oci://", "oci+native://", "oci+fetch://", "oci+modelcar://")
 DOCKER_HUB = "docker.io"
 _MAX_LISTED = 20  # violations/warnings per key: values stay small in every Gatekeeper pod
+# Gatekeeper keeps every value in every pod's cache and reads the body without a limit
+MAX_REPORT_BYTES = 64 * 1024
 
 
 class KeyFailure(Exception):
@@ -121,6 +124,17 @@ def compact_report(report: dict[str, Any]) -> dict[str, Any]:
     subject = {k: v for k, v in report["subject"].items() if k != "annotations"}
     referrers = [{k: v for k, v in r.items() if k != "annotations"} for r in report["referrers"]]
     return {"subject": subject, "referrers": referrers, "verifier": report["verifier"]}
+
+
+def bounded_report(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """``doc``, or, past :data:`MAX_REPORT_BYTES`, the report without referrers and a warning:
+    a Constraint's own policy then sees no evidence and denies (fail closed)."""
+    if len(json.dumps(doc, separators=(",", ":"))) <= MAX_REPORT_BYTES:
+        return doc, []
+    warning = {"code": "REPORT_TOO_LARGE",
+               "msg": f"the verification report exceeds {MAX_REPORT_BYTES} bytes; "
+                      "Constraint policies see no referrers"}  # fmt: skip
+    return {"subject": doc["subject"], "referrers": [], "verifier": doc["verifier"]}, [warning]
 
 
 def mof_class(report: VerificationReport) -> str | None:
@@ -286,6 +300,8 @@ class Validator:
         violations = verification_findings(report)
         violations += [{"code": f.code, "msg": f.msg} for f in decision.violations]
         warnings = [{"code": f.code, "msg": f.msg} for f in decision.warnings]
+        report_doc, too_large = bounded_report(compact_report(raw))
+        warnings += too_large
         value: dict[str, Any] = {
             "applicable": True,
             "reference": str(pinned),
@@ -293,7 +309,7 @@ class Validator:
             "allowed": not violations,
             "violations": violations[:_MAX_LISTED],
             "warnings": warnings[:_MAX_LISTED],
-            "report": compact_report(raw),
+            "report": report_doc,
         }
         cls = mof_class(report)
         if cls:

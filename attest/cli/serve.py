@@ -82,6 +82,12 @@ def serve(
         trust_config=trust_config, staging=staging, offline=offline,
         referrers_mode=referrers_mode,  # type: ignore[arg-type]
     )  # fmt: skip
+    if key is None and not (identity or identity_regexp):
+        raise UsageError(
+            "attest serve trusts nothing by default: give --key, or --identity/--identity-regexp "
+            "with --issuer",
+            hint="a provider without trust would deny every model (docs/admission.md)",
+        )
     if options.identity and options.identity.given:
         options.identity.sigstore_policy()  # a bad identity flag fails now, not per request
         options.trusted_root = load_trusted_root(options)
