@@ -67,6 +67,8 @@ class ValidatorSettings:
     engine: str = "regorus"
     opa_url: str | None = None
     entrypoint: str | None = None
+    #: enforce: policy violations deny; warn: they are reported as warnings; off: no policy
+    mode: str = "enforce"
     config: ProviderConfig = field(default_factory=ProviderConfig)
     cache_ttl: float = 300.0
     cache_size: int = 10_000
@@ -289,17 +291,16 @@ class Validator:
                       lambda: self._store(pinned, settings))  # fmt: skip
         report = verify_subject(view, manifest.descriptor, str(pinned), self.settings.verify)
         raw = report.to_dict()
-        engine = create_engine(self.settings.engine, opa_url=self.settings.opa_url)
-        try:
-            decision = evaluate(raw, self.settings.policy, self.settings.params, engine=engine,
-                                entrypoint=self.settings.entrypoint)  # fmt: skip
-        finally:
-            close = getattr(engine, "close", None)
-            if close:
-                close()
         violations = verification_findings(report)
-        violations += [{"code": f.code, "msg": f.msg} for f in decision.violations]
-        warnings = [{"code": f.code, "msg": f.msg} for f in decision.warnings]
+        warnings: list[dict[str, str]] = []
+        if self.settings.mode != "off":
+            decision = self._decide(raw)
+            denied = [{"code": f.code, "msg": f.msg} for f in decision.violations]
+            if self.settings.mode == "enforce":
+                violations += denied
+            else:
+                warnings += denied
+            warnings += [{"code": f.code, "msg": f.msg} for f in decision.warnings]
         report_doc, too_large = bounded_report(compact_report(raw))
         warnings += too_large
         value: dict[str, Any] = {
@@ -315,6 +316,16 @@ class Validator:
         if cls:
             value["mofClass"] = cls
         return value
+
+    def _decide(self, report: dict[str, Any]) -> Any:
+        engine = create_engine(self.settings.engine, opa_url=self.settings.opa_url)
+        try:
+            return evaluate(report, self.settings.policy, self.settings.params, engine=engine,
+                            entrypoint=self.settings.entrypoint)  # fmt: skip
+        finally:
+            close = getattr(engine, "close", None)
+            if close:
+                close()
 
     def _store(self, ref: Reference, settings: RegistrySettings) -> RegistryStore:
         """One store (HTTP session) per repository per pool thread: sessions are not shared
