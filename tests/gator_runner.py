@@ -36,7 +36,8 @@ from typing import Any
 import requests
 import yaml
 
-from attest.policy.engine import PolicyEngine, create_engine
+from attest.policy.engine import PolicyEngine
+from attest.policy.opa_lib_engine import OpaLibEngine
 from attest.policy.regorus_engine import RegorusEngine
 
 ENGINES = ("regorus", "opa-golib")
@@ -177,12 +178,29 @@ def matches(constraint: dict[str, Any], review: dict[str, Any]) -> bool:
     return all(labels.get(k) == v for k, v in wanted.items())
 
 
-class _RegorusV0(RegorusEngine):
+# attest's engines evaluate reports and need no Python builtins; Gatekeeper's templates call
+# `external_data`, so the runner's engines add it (regorus extensions, OPA's custom functions).
+
+
+class _Regorus(RegorusEngine):
+    def register_builtin(self, name: str, nargs: int, fn: Callable[..., Any]) -> None:
+        self._engine.add_extension(name, nargs, fn)
+
+
+class _RegorusV0(_Regorus):
     name = "regorus-v0"
 
     def __init__(self) -> None:
         super().__init__()
         self._engine.set_rego_v0(True)
+
+
+class _OpaLib(OpaLibEngine):
+    def register_builtin(self, name: str, nargs: int, fn: Callable[..., Any]) -> None:
+        self._engine.register_function(name, fn, arity=nargs)
+
+
+_ENGINES: dict[str, type[_Regorus] | type[_OpaLib]] = {"regorus": _Regorus, "opa-golib": _OpaLib}
 
 
 def template_engine(
@@ -201,7 +219,7 @@ def template_engine(
         if source.get("version", "v0") != "v1" and engine != "regorus":
             return f"{engine} cannot parse Rego v0"
         rego, libs, v0 = source["rego"], source.get("libs") or [], source.get("version") != "v1"
-    policy: PolicyEngine = _RegorusV0() if v0 else create_engine(engine)
+    policy: _Regorus | _OpaLib = _RegorusV0() if v0 else _ENGINES[engine]()
     if external_data is not None:
         policy.register_builtin("external_data", 1, external_data)
     for i, lib in enumerate(libs):
