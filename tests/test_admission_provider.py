@@ -363,3 +363,34 @@ def test_oversized_reports_are_dropped_from_the_value() -> None:
     assert doc["referrers"] == [] and warnings[0]["code"] == "REPORT_TOO_LARGE"
     small = validate.compact_report({**big, "referrers": [{"summary": {}}]})
     assert validate.bounded_report(small) == (small, [])
+
+
+@pytest.mark.parametrize("mode", ["enforce", "warn", "off"])
+def test_policy_mode(admission_models, mode: str) -> None:
+    """--mode as in `attest verify`: enforce denies on policy violations, warn reports them as
+    warnings, off skips the policy; failed or missing signatures deny in every mode."""
+    import time as _time
+
+    from attest.admission.validate import Validator, ValidatorSettings
+    from attest.policy.loader import load_policy
+    from attest.verify.verifier import VerifyOptions
+
+    validator = Validator(ValidatorSettings(
+        verify=VerifyOptions(key=admission_models.public_key), policy=load_policy(None),
+        params={"mof": {"min_class": "II"}}, mode=mode, workers=2,
+    ))  # fmt: skip
+    try:
+        signed, unsigned = validator.validate(
+            [admission_models.signed, admission_models.unsigned], _time.monotonic() + 30)
+    finally:
+        validator.close()
+    codes = {v["code"] for v in signed["value"]["violations"]}
+    warned = {w["code"] for w in signed["value"]["warnings"]}
+    if mode == "enforce":
+        assert signed["value"]["allowed"] is False and "MOF_CLASS_TOO_LOW" in codes
+    elif mode == "warn":
+        assert signed["value"]["allowed"] is True and "MOF_CLASS_TOO_LOW" in warned
+    else:
+        assert signed["value"]["allowed"] is True and "MOF_CLASS_TOO_LOW" not in warned
+    assert unsigned["value"]["allowed"] is False
+    assert "UNSIGNED" in {v["code"] for v in unsigned["value"]["violations"]}
