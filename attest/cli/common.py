@@ -179,7 +179,7 @@ def trust_options(f: Callable[..., Any]) -> Callable[..., Any]:
                        "help": "No call to any Sigstore service: the trust root at hand only."}),
     ]  # fmt: skip
     for name, kwargs in reversed(options):
-        f = click.option(name, **kwargs)(f)  # type: ignore[arg-type]
+        f = click.option(name, **kwargs)(f)
     return f
 
 
