@@ -36,11 +36,21 @@ from typing import Any
 import requests
 import yaml
 
-from attest.policy.engine import PolicyEngine
-from attest.policy.opa_lib_engine import OpaLibEngine
+from attest.policy.engine import PolicyEngine, create_engine
 from attest.policy.regorus_engine import RegorusEngine
 
 ENGINES = ("regorus", "opa-golib")
+
+
+def register_builtin(policy: Any, name: str, nargs: int, fn: Callable[..., Any]) -> None:
+    """A Python builtin on the engine underneath: Gatekeeper's ``external_data``, which this
+    runner stands in for. attest's own engines expose no Python builtins (every engine, an OPA
+    server included, runs the same files), so the runner reaches the library objects."""
+    inner = policy._engine
+    if hasattr(inner, "add_extension"):  # regorus
+        inner.add_extension(name, nargs, fn)
+    else:  # opa-golib-python-bindings
+        inner.register_function(name, fn, arity=nargs)
 
 
 @dataclass
@@ -178,29 +188,12 @@ def matches(constraint: dict[str, Any], review: dict[str, Any]) -> bool:
     return all(labels.get(k) == v for k, v in wanted.items())
 
 
-# attest's engines evaluate reports and need no Python builtins; Gatekeeper's templates call
-# `external_data`, so the runner's engines add it (regorus extensions, OPA's custom functions).
-
-
-class _Regorus(RegorusEngine):
-    def register_builtin(self, name: str, nargs: int, fn: Callable[..., Any]) -> None:
-        self._engine.add_extension(name, nargs, fn)
-
-
-class _RegorusV0(_Regorus):
+class _RegorusV0(RegorusEngine):
     name = "regorus-v0"
 
     def __init__(self) -> None:
         super().__init__()
         self._engine.set_rego_v0(True)
-
-
-class _OpaLib(OpaLibEngine):
-    def register_builtin(self, name: str, nargs: int, fn: Callable[..., Any]) -> None:
-        self._engine.register_function(name, fn, arity=nargs)
-
-
-_ENGINES: dict[str, type[_Regorus] | type[_OpaLib]] = {"regorus": _Regorus, "opa-golib": _OpaLib}
 
 
 def template_engine(
@@ -219,9 +212,9 @@ def template_engine(
         if source.get("version", "v0") != "v1" and engine != "regorus":
             return f"{engine} cannot parse Rego v0"
         rego, libs, v0 = source["rego"], source.get("libs") or [], source.get("version") != "v1"
-    policy: _Regorus | _OpaLib = _RegorusV0() if v0 else _ENGINES[engine]()
+    policy: PolicyEngine = _RegorusV0() if v0 else create_engine(engine)
     if external_data is not None:
-        policy.register_builtin("external_data", 1, external_data)
+        register_builtin(policy, "external_data", 1, external_data)
     for i, lib in enumerate(libs):
         policy.load_module(f"lib{i}.rego", lib)
     policy.load_module("template.rego", rego)
