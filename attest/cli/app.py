@@ -8,6 +8,7 @@ import sys
 import click
 
 from attest import __version__
+from attest.text import SafeFormatter
 
 GLOBAL_FLAGS = ("-q", "--quiet", "-v", "-vv", "-vvv", "--verbose")
 
@@ -59,4 +60,6 @@ def cli(verbose: int, quiet: bool) -> None:
     level = (
         logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     )
-    logging.basicConfig(level=level, format="attest: %(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("attest: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
