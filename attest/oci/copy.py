@@ -42,9 +42,12 @@ def copy_artifact(
     """Copy the manifest ``src_target`` (tag or digest) to ``dst`` under ``dst_tag``."""
     stats = CopyStats()
     root = src.get_manifest(src_target)
-    _copy_manifest_graph(src, dst, root, dst_tag, stats, on_blob, referrer_mode=None)
+    # The tag comes last: a destination tag means the artifact and its referrers are all there.
+    _copy_manifest_graph(src, dst, root, None, stats, on_blob, referrer_mode=None)
     if referrers:
         _copy_referrers(src, dst, root.descriptor.digest, stats, on_blob, src_mode, dst_mode, set())
+    if dst_tag:
+        dst.push_manifest(root.data, root.descriptor.media_type, tag=dst_tag)
     return root.descriptor, stats
 
 
@@ -58,7 +61,7 @@ def _copy_referrers(
     dst_mode: ReferrersMode,
     visited: set[str],
 ) -> None:
-    for ref in discover(src, subject_digest, mode=src_mode):
+    for ref in discover(src, subject_digest, mode=src_mode, strict=True):
         if ref.descriptor.digest in visited:  # a cycle cannot occur by digest, but be safe
             continue
         visited.add(ref.descriptor.digest)

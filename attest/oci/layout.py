@@ -31,6 +31,8 @@ from attest.oci.store import (
 )
 
 _COPY_CHUNK = 4 * 1024 * 1024
+_MAX_GRAPH_NODES = 100_000  # manifests visited when walking a layout for referrers
+_MAX_GRAPH_DEPTH = 8  # index nesting followed (an index of indexes of ...)
 
 
 class LayoutStore:
@@ -176,7 +178,13 @@ class LayoutStore:
             entries = index["manifests"]
             if tag:
                 # A tag names one manifest: drop it from wherever it pointed before.
-                entries[:] = [e for e in entries if _tag_of(e) != tag]
+                # An untagged entry of the same manifest is folded into the tagged one.
+                entries[:] = [
+                    e
+                    for e in entries
+                    if _tag_of(e) != tag
+                    and not (e.get("digest") == desc.digest and _tag_of(e) is None)
+                ]
                 entries.append(entry)
             elif not any(e.get("digest") == desc.digest for e in entries):
                 entries.append(entry)
@@ -189,11 +197,20 @@ class LayoutStore:
         return sorted({t for e in self._read_index()["manifests"] if (t := _tag_of(e))})
 
     def list_referrers(self, subject_digest: str) -> list[Descriptor] | None:
+        """Every manifest reachable from ``index.json`` whose subject is ``subject_digest``.
+
+        The graph is walked, as oras-go's layout store does: ``skopeo copy`` of a registry
+        keeps referrers only inside the ``sha256-<hex>`` fallback index it copies as a tag.
+        """
         found: list[Descriptor] = []
         seen: set[str] = set()
-        for entry in self._read_index()["manifests"]:
-            digest = entry.get("digest")
-            if digest in seen or entry.get("mediaType") not in mt.ALL_MANIFEST_TYPES:
+        queue: list[tuple[dict[str, Any], int]] = [(e, 0) for e in self._read_index()["manifests"]]
+        while queue and len(seen) < _MAX_GRAPH_NODES:
+            entry, depth = queue.pop(0)
+            digest = entry.get("digest") if isinstance(entry, dict) else None
+            if not isinstance(digest, str) or digest in seen:
+                continue
+            if entry.get("mediaType") not in mt.ALL_MANIFEST_TYPES:
                 continue
             seen.add(digest)
             try:
@@ -201,6 +218,9 @@ class LayoutStore:
                 manifest = parse_json_object(self.fetch_blob(desc), f"manifest {digest}")
             except (InputError, NotFoundError):
                 continue  # an unreadable entry is not a referrer of anything
+            children = manifest.get("manifests")
+            if isinstance(children, list) and depth < _MAX_GRAPH_DEPTH:
+                queue.extend((c, depth + 1) for c in children if isinstance(c, dict))
             if (manifest.get("subject") or {}).get("digest") != subject_digest:
                 continue
             annotations = dict(manifest.get("annotations") or {}) or None
