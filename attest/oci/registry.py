@@ -52,6 +52,7 @@ from attest.errors import (
     UsageError,
 )
 from attest.oci import mediatypes as mt
+from attest.oci.deadline import Deadline, DeadlineAdapter, bound
 from attest.oci.reference import Reference
 from attest.oci.store import Descriptor, Manifest, PushResult, parse_json_object, validate_digest
 
@@ -305,6 +306,14 @@ class _TransientError(RegistryError):
     """A failure worth trying again: 5xx, 429 or a dropped connection."""
 
 
+class _DeadlineExceeded(requests.Timeout):
+    """A request did not finish within the store's overall deadline (the watchdog cut it)."""
+
+
+# A body shorter than its Content-Length, or a chunked body cut off: worth another try.
+_TRUNCATED = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
 def _registry_message(resp: requests.Response) -> str:
     """The registry's own error text: ``CODE: message`` from its JSON, else the body start."""
     try:
@@ -320,26 +329,64 @@ def _registry_message(resp: requests.Response) -> str:
 # -- streams --------------------------------------------------------------------------------
 
 
-class _ResponseReader(io.RawIOBase):
-    """The body of a streamed response as a raw file; closing it releases the connection."""
+class _BlobReader(io.RawIOBase):
+    """A blob's body as a raw file, bounded by its declared size; closing releases the
+    connection.
 
-    def __init__(self, resp: requests.Response, what: str) -> None:
+    Each read (up to 1 MiB) has the store's deadline (a server dripping bytes cannot hold it
+    forever). A body cut
+    short (dropped connection, truncated answer) is resumed with ``Range`` from the offset
+    reached, up to the store's retry count, so a long download does not start over.
+    """
+
+    def __init__(self, store: RegistryStore, desc: Descriptor, resp: requests.Response) -> None:
         super().__init__()
+        self._store = store
+        self._desc = desc
         self._resp = resp
-        self._what = what
+        self._offset = 0
+        self._resumes = 0
+        # A re-encoded body has no byte offsets we could resume from.
+        self._resumable = "Content-Encoding" not in resp.headers
         resp.raw.decode_content = True
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        try:
-            data = self._resp.raw.read(len(buffer))
-        except (urllib3.exceptions.HTTPError, OSError) as e:
-            raise RegistryError(f"reading {self._what} failed: {e}") from e
+        remaining = self._desc.size - self._offset
+        if remaining <= 0:
+            return 0  # never read past the declared size, whatever the server sends
+        want = min(len(buffer), remaining)
+        while True:
+            deadline = getattr(self._resp, "attest_deadline", None) or Deadline(0)
+            try:
+                with bound(deadline, self._store.deadline):
+                    data = self._resp.raw.read(want)
+                if data:
+                    break
+                error: Exception = RegistryError(f"body ended at byte {self._offset}")
+            except (urllib3.exceptions.HTTPError, OSError) as e:
+                error = e
+            self._resume(error, deadline.expired)
         n = len(data)
         buffer[:n] = data
+        self._offset += n
         return n
+
+    def _resume(self, error: Exception, expired: bool) -> None:
+        what = f"blob {self._desc.digest}"
+        reason = f"a read took over {self._store.deadline:g}s" if expired else str(error)
+        if not self._resumable or self._resumes >= self._store.retries:
+            raise _TransientError(
+                f"{self._store.location}: reading {what} failed at byte {self._offset} "
+                f"of {self._desc.size}: {reason}"
+            )
+        self._resumes += 1
+        log.info("reading %s failed at byte %d (%s); resuming", what, self._offset, reason)
+        self._resp.close()
+        self._store._pause(self._resumes - 1, None)
+        self._resp = self._store._open_blob_at(self._desc, self._offset)
 
     def close(self) -> None:
         if not self.closed:
@@ -439,6 +486,7 @@ class RegistryStore:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         timeout: float = 60.0,
         backoff: float = 0.5,
+        deadline: float | None = None,
     ) -> None:
         if chunk_size <= 0:
             raise UsageError(f"chunk size must be positive, not {chunk_size}")
@@ -452,9 +500,13 @@ class RegistryStore:
         self.retries = max(0, retries)
         self.chunk_size = chunk_size
         self.timeout = timeout
+        # A whole request (blob bodies: each read of up to 1 MiB) must finish within this.
+        self.deadline = deadline if deadline is not None else max(300.0, timeout)
         self.backoff = backoff
         self._base = f"{'http' if plain_http else 'https'}://{registry}/v2/{repository}"
         self._session = requests.Session()
+        for scheme in ("http://", "https://"):
+            self._session.mount(scheme, DeadlineAdapter())
         self._session.headers["User-Agent"] = f"attest/{__version__}"
         self._auth = _Authenticator(
             registry,
@@ -501,20 +553,46 @@ class RegistryStore:
 
     def fetch_blob(self, desc: Descriptor) -> bytes:
         with self.open_blob(desc) as stream:
-            data = stream.read(desc.size + 1)  # one more byte shows an oversized blob
+            data = stream.read(desc.size)  # the reader stops at the declared size
         _check_blob(data, desc, self.location)
         return data
 
     def open_blob(self, desc: Descriptor) -> IO[bytes]:
-        resp = self._request("GET", self._blob_url(desc.digest), stream=True)
-        self._check(resp, f"blob {desc.digest}", (200,))
+        resp = self._open_blob_at(desc, 0)
+        return io.BufferedReader(_BlobReader(self, desc, resp), 1024 * 1024)
+
+    def _open_blob_at(self, desc: Descriptor, offset: int) -> requests.Response:
+        """GET the blob from byte ``offset`` (``Range``); a server ignoring Range answers 200
+        and the first ``offset`` bytes are skipped."""
+        headers = {"Range": f"bytes={offset}-"} if offset else None
+        resp = self._request("GET", self._blob_url(desc.digest), stream=True, headers=headers)
+        self._check(resp, f"blob {desc.digest}", (200, 206) if offset else (200,))
         length = resp.headers.get("Content-Length")
-        if length and "Content-Encoding" not in resp.headers and int(length) != desc.size:
-            resp.close()
-            raise InputError(
-                f"{self.location}: blob {desc.digest} has {length} bytes, expected {desc.size}"
-            )
-        return io.BufferedReader(_ResponseReader(resp, f"blob {desc.digest}"), 1024 * 1024)
+        if length and "Content-Encoding" not in resp.headers:
+            expected = desc.size - offset if resp.status_code == 206 else desc.size
+            if int(length) != expected:
+                resp.close()
+                raise InputError(
+                    f"{self.location}: blob {desc.digest} has {length} bytes from offset "
+                    f"{offset if resp.status_code == 206 else 0}, expected {expected}"
+                )
+        if resp.status_code == 206:
+            start = resp.headers.get("Content-Range", "").removeprefix("bytes ").split("-")[0]
+            if start != str(offset):
+                resp.close()
+                raise RegistryError(
+                    f"{self.location}: asked blob {desc.digest} from byte {offset}, "
+                    f"got Content-Range {resp.headers.get('Content-Range')!r}"
+                )
+        elif offset:
+            skipped = 0
+            while skipped < offset:
+                part = resp.raw.read(min(offset - skipped, 1024 * 1024))
+                if not part:
+                    resp.close()
+                    raise _TransientError(f"blob {desc.digest} ended before byte {offset}")
+                skipped += len(part)
+        return resp
 
     def push_blob(self, desc: Descriptor, stream: IO[bytes]) -> bool:
         if self.blob_exists(desc.digest):
@@ -524,7 +602,10 @@ class RegistryStore:
             data = _read_exact(stream, desc.size, desc.digest)
             _expect_eof(stream, desc)
             _check_blob(data, desc, "upload")
-            self._upload_with_restarts(desc, lambda: self._upload_monolithic(desc, data), None)
+            # The bytes are in memory: a retry resends them, nothing to rewind.
+            self._upload_with_restarts(
+                desc, lambda: self._upload_monolithic(desc, data), lambda: None
+            )
         else:
             rewind = functools.partial(stream.seek, stream.tell()) if stream.seekable() else None
             self._upload_with_restarts(desc, lambda: self._upload_chunked(desc, stream), rewind)
@@ -819,7 +900,7 @@ class RegistryStore:
             last = attempt == attempts - 1
             try:
                 resp = self._send_authenticated(method, url, scope, headers, params, data, stream)
-            except (requests.ConnectionError, requests.Timeout) as e:
+            except (requests.ConnectionError, requests.Timeout, *_TRUNCATED) as e:
                 if last or isinstance(e, requests.exceptions.SSLError):
                     raise self._transport_error(e, attempt + 1) from e
                 log.info("%s %s: %s; retrying", method, url, e)
@@ -869,11 +950,19 @@ class RegistryStore:
                 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
                 # Per request: requests lets REQUESTS_CA_BUNDLE override a session's verify=False.
                 kwargs["verify"] = False
+            deadline = Deadline(self.deadline)
             try:
-                return self._session.request(
-                    method, url, timeout=self.timeout, allow_redirects=True, **kwargs
-                )
-            except (requests.ConnectionError, requests.Timeout):
+                with bound(deadline):
+                    resp = self._session.request(
+                        method, url, timeout=self.timeout, allow_redirects=True, **kwargs
+                    )
+                resp.attest_deadline = deadline  # type: ignore[attr-defined] # body reads
+                return resp
+            except (requests.ConnectionError, requests.Timeout, *_TRUNCATED) as e:
+                if deadline.expired:
+                    raise _DeadlineExceeded(
+                        f"no complete answer within {self.deadline:g}s"
+                    ) from e
                 raise
             except requests.RequestException as e:  # invalid URL, too many redirects...
                 raise RegistryError(f"{method} {url} failed: {e}") from e
@@ -922,8 +1011,12 @@ class RegistryStore:
             )
         match = _ERRNO_RE.search(text)
         reason = match.group(0).strip() if match else text[:300]
-        if isinstance(e, requests.Timeout):
+        if isinstance(e, _DeadlineExceeded):
+            reason = str(e)
+        elif isinstance(e, requests.Timeout):
             reason = f"timed out after {self.timeout:g}s"
+        elif isinstance(e, _TRUNCATED):
+            reason = f"the answer was cut short ({text[:200]})"
         hint = "is the registry running and reachable?"
         if not self.plain_http:
             hint += " If it serves plain HTTP, use --plain-http."
