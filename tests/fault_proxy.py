@@ -130,7 +130,9 @@ class FaultProxy:
         return sum(
             1
             for e in self.log
-            if e.method == method and re.search(path, e.path) and (fault is None or e.fault == fault)
+            if e.method == method
+            and re.search(path, e.path)
+            and (fault is None or e.fault == fault)
         )
 
 

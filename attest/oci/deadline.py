@@ -58,7 +58,9 @@ class _Watchdog:
             heapq.heappush(self._heap, (time.monotonic() + seconds, token, deadline))
             self._armed.add(token)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="attest-deadline", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="attest-deadline", daemon=True
+                )
                 self._thread.start()
             self._cond.notify()
         return token

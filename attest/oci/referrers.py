@@ -241,9 +241,8 @@ def _update_fallback_index(
         wanted = [m for m in listed if m.get("digest") in known]
         wanted += [m for d, m in known.items() if d not in listed_digests]
         if [m.get("digest") for m in wanted] == listed_digests:
-            if remove is not None and not was_listed and not wrote:
-                return False
-            return True  # nothing to write, or our last write read back intact
+            # Nothing to write, or our last write read back intact.
+            return remove is None or was_listed or wrote
         if wrote:
             log.info("fallback index %s lost entries to a concurrent writer; merging", tag)
         index["manifests"] = wanted

@@ -202,8 +202,11 @@ class _Authenticator:
         registry: str,
         send: Callable[..., requests.Response],
         load_credentials: Callable[[], Credentials | None],
+        *,
+        secure: bool = True,
     ) -> None:
         self.registry = registry
+        self.secure = secure  # the registry is spoken to over HTTPS
         self._send = send
         self._load_credentials = load_credentials
         self._credentials: Credentials | None = None
@@ -262,6 +265,7 @@ class _Authenticator:
         headers = {"Accept": "application/json"}
         creds = self.credentials
         if creds:
+            self._check_realm(parsed.realm, creds)
             headers["Authorization"] = creds.basic_header()
         resp = self._send("GET", parsed.realm, headers=headers, params=params)
         if resp.status_code in (401, 403):
@@ -285,6 +289,18 @@ class _Authenticator:
             raise RegistryError(f"{self.registry}: token service {parsed.realm} sent no token")
         # Renew a little early so a token does not expire between check and use.
         self._tokens[scope] = (token, time.monotonic() + max(ttl - 5, 1))
+
+    def _check_realm(self, realm: str, creds: Credentials) -> None:
+        """Basic credentials go to a token realm only over HTTPS when the registry uses HTTPS:
+        a hostile or misconfigured registry must not get them sent in clear."""
+        scheme = urlsplit(realm).scheme.lower()
+        if scheme == "https" or (scheme == "http" and not self.secure):
+            return
+        raise RegistryError(
+            f"{self.registry} asks for credentials at the token realm {realm}, which is not "
+            f"HTTPS: refusing to send the credentials from {creds.source} in clear",
+            hint="the registry's token service must be served over HTTPS",
+        )
 
     def login_hint(self) -> str:
         creds = self._credentials
@@ -512,6 +528,7 @@ class RegistryStore:
             registry,
             self._send,
             lambda: resolve_credentials(registry, username, password, docker_config),
+            secure=not plain_http,
         )
 
     @classmethod

@@ -22,7 +22,7 @@ from attest.oci.reference import fallback_tag
 from attest.oci.referrers import Blob, attach, discover
 from attest.oci.registry import RegistryStore
 from attest.oci.store import Descriptor
-from tests.fault_proxy import FaultProxy, proxied_registry  # noqa: F401 - fixture
+from tests.fault_proxy import FaultProxy
 from tests.registry_fixtures import Registry
 
 OCTET = "application/octet-stream"

@@ -14,7 +14,7 @@ import pytest
 from attest.errors import RegistryError
 from attest.oci.registry import RegistryStore
 from attest.oci.store import Descriptor
-from tests.fault_proxy import FaultProxy, proxied_registry  # noqa: F401 - fixture
+from tests.fault_proxy import FaultProxy
 from tests.registry_fixtures import Registry
 
 OCTET = "application/octet-stream"
