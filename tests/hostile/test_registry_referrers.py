@@ -69,7 +69,7 @@ def test_ten_concurrent_attaches_keep_every_entry(
     subject = _push_image(_store(reg))
     # Every read of the fallback tag takes 0.3 s: all ten writers read before any writes, the
     # way a busy registry interleaves them; Distribution ignores If-Match.
-    proxy.inject("GET", FALLBACK_GET, "delay", seconds=0.3, times=10_000)
+    proxy.inject("GET", FALLBACK_GET, "delay", seconds=0.2, times=10_000)
     done: dict[int, Descriptor] = {}
     failed: dict[int, BaseException] = {}
     barrier = threading.Barrier(10)
@@ -158,3 +158,35 @@ def test_layout_finds_referrers_kept_under_a_fallback_tag_index(tmp_path: Path) 
     layout.push_manifest(json.dumps(index).encode(), mt.OCI_INDEX, tag=fallback_tag(subject.digest))
     found = discover(layout, subject.digest)
     assert [r.descriptor.digest for r in found] == [rdesc.digest]
+
+
+def test_ten_parallel_attach_commands_exit_0_only_with_their_entry(
+    proxied_registry: tuple[FaultProxy, Registry], tmp_path: Path
+) -> None:
+    """The reported case: ten `attest attach` processes on one subject, Distribution 2.8.2."""
+    import os
+    import subprocess
+    import sys
+
+    proxy, reg = proxied_registry
+    subject = _push_image(_store(reg))
+    proxy.inject("GET", FALLBACK_GET, "delay", seconds=0.2, times=10_000)
+    env = {**os.environ, "ATTEST_NO_CACHE": "1", "DOCKER_CONFIG": str(tmp_path / "none")}
+    procs = []
+    for i in range(10):
+        note = tmp_path / f"note-{i}.txt"
+        note.write_text(f"note {i}\n")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "attest", "attach", f"{reg.ref}@{subject.digest}", str(note),
+             "--artifact-type", "application/vnd.example.note", "--format", "json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        ))  # fmt: skip
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    proxy.clear()
+    listed = _fallback_entries(_store(reg), subject)
+    for code, out, err in results:
+        assert code in (0, 3), err
+        if code == 0:
+            assert json.loads(out)["digest"] in listed
+    assert [code for code, _, _ in results] == [0] * 10, [err for _, _, err in results]
+    assert len(listed) == 10
