@@ -684,28 +684,61 @@ class RegistryStore:
         self._check_upload(resp, desc, (201,))
 
     def _upload_chunked(self, desc: Descriptor, stream: IO[bytes]) -> None:
+        """PATCH the blob chunk by chunk; a chunk that fails is resumed from the offset the
+        registry reports (GET on the upload), not from the start of the blob.
+
+        The hash covers only what the registry acknowledged, so a resume at any offset inside
+        the chunk held in memory keeps it right; an offset outside it restarts the upload.
+        """
         location, min_chunk = self._start_upload()
         chunk_size = max(self.chunk_size, min_chunk)
         alg, _ = validate_digest(desc.digest)
         hasher = hashlib.new(alg)
         offset = 0
+        pending = b""  # read from the stream, not yet acknowledged by the registry
+        resumes = 0
         while offset < desc.size:
-            chunk = _read_exact(stream, min(chunk_size, desc.size - offset), desc.digest)
-            hasher.update(chunk)
-            resp = self._request(
-                "PATCH",
-                location,
-                push=True,
-                headers={
-                    "Content-Type": "application/octet-stream",
-                    "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
-                },
-                data=chunk,
-                retry=False,
-            )
-            self._check_upload(resp, desc, (202,))
-            location = self._location(resp)
-            offset += len(chunk)
+            if not pending:
+                pending = _read_exact(stream, min(chunk_size, desc.size - offset), desc.digest)
+            try:
+                resp = self._request(
+                    "PATCH",
+                    location,
+                    push=True,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{offset}-{offset + len(pending) - 1}",
+                    },
+                    data=pending,
+                    retry=False,
+                )
+                self._check_upload(resp, desc, (202,))
+                location = self._location(resp)
+                accepted = len(pending)
+            except _TransientError as e:
+                if resumes >= self.retries:
+                    raise
+                resumes += 1
+                self._pause(resumes - 1, None)
+                try:
+                    location, reached = self._upload_status(location)
+                except (NotFoundError, RegistryError) as status_error:
+                    # No upload status (or the session is gone): start the upload over.
+                    raise _TransientError(
+                        f"upload of {desc.digest} failed ({e.message}) and cannot resume: "
+                        f"{status_error.message}"
+                    ) from e
+                if reached == 1 and offset == 0:
+                    reached = 0  # "0-0" is what Distribution answers for an empty upload
+                accepted = reached - offset
+                if not 0 <= accepted <= len(pending):
+                    raise _TransientError(
+                        f"upload of {desc.digest} cannot resume at byte {reached}"
+                    ) from e
+                log.info("upload of %s resumes at byte %d: %s", desc.digest, reached, e.message)
+            hasher.update(pending[:accepted])
+            offset += accepted
+            pending = pending[accepted:]
         _expect_eof(stream, desc)
         if f"{alg}:{hasher.hexdigest()}" != desc.digest:
             self._cancel_upload(location)
@@ -714,6 +747,38 @@ class RegistryStore:
             "PUT", _with_query(location, digest=desc.digest), push=True, retry=False
         )
         self._check_upload(resp, desc, (201,))
+
+    def _upload_status(self, location: str) -> tuple[str, int]:
+        """Where an upload stands: its (new) location and the bytes the registry holds."""
+        resp = self._request("GET", location, push=True)
+        if resp.status_code in _RETRY_STATUSES:
+            resp.close()
+            raise _TransientError(f"upload status: HTTP {resp.status_code}")
+        self._check(resp, "upload status", (204,))
+        match = re.fullmatch(r"(?:bytes=)?0-(\d+)", resp.headers.get("Range", "").strip())
+        reached = int(match.group(1)) + 1 if match else 0
+        return self._location(resp), reached
+
+    def mount_blob(self, desc: Descriptor, from_repository: str) -> bool:
+        """Mount ``desc`` from another repository of this registry (no bytes move); False
+        when the registry declines (it then opened an upload, which is cancelled)."""
+        validate_digest(desc.digest)
+        resp = self._request(
+            "POST",
+            f"{self._base}/blobs/uploads/",
+            push=True,
+            params={"mount": desc.digest, "from": from_repository},
+        )
+        if resp.status_code == 201:
+            resp.close()
+            return True
+        if resp.status_code == 202:
+            location = self._location(resp)
+            resp.close()
+            self._cancel_upload(location)
+            return False
+        self._check(resp, f"mount of blob {desc.digest}", (201, 202))
+        return False
 
     def _check_upload(self, resp: requests.Response, desc: Descriptor, ok: tuple[int, ...]) -> None:
         if resp.status_code in _RETRY_STATUSES:
