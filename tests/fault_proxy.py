@@ -78,6 +78,7 @@ class LogEntry:
     status: int
     headers: dict[str, str] = field(repr=False)
     fault: str | None = None
+    query: str = ""
 
 
 class FaultProxy:
@@ -87,6 +88,9 @@ class FaultProxy:
         self.upstream = upstream
         self.faults: list[Fault] = []
         self.log: list[LogEntry] = []
+        self.in_flight = 0  # requests being forwarded now
+        self.max_in_flight = 0  # the most at once, to see parallel transfers
+        self.arrivals: list[tuple[str, str]] = []  # (method, path) in the order requests came
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
@@ -170,6 +174,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._forward("DELETE")
 
     def _forward(self, method: str) -> None:
+        with self.owner._lock:
+            self.owner.arrivals.append((method, urlsplit(self.path).path))
+            self.owner.in_flight += 1
+            self.owner.max_in_flight = max(self.owner.max_in_flight, self.owner.in_flight)
+        try:
+            self._forward_counted(method)
+        finally:
+            with self.owner._lock:
+                self.owner.in_flight -= 1
+
+    def _forward_counted(self, method: str) -> None:
         path = urlsplit(self.path).path
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -239,7 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
         self, method: str, path: str, status: int, headers: dict[str, str], kind: str | None
     ) -> None:
         with self.owner._lock:
-            self.owner.log.append(LogEntry(method, path, status, headers, kind))
+            self.owner.log.append(
+                LogEntry(method, path, status, headers, kind, urlsplit(self.path).query)
+            )
 
 
 
