@@ -33,6 +33,7 @@ class Deadline:
         self.seconds = seconds
         self.expired = False
         self.connection: HTTPConnection | None = None
+        self.touched = 0.0  # last progress of a long body (see touch())
 
     def abort(self) -> None:
         self.expired = True
@@ -83,11 +84,28 @@ class _Watchdog:
                     self._cond.wait(delay)
                     continue
                 heapq.heappop(self._heap)
+                if deadline.touched and deadline.touched + budget_of(deadline) > time.monotonic():
+                    # A streamed body made progress: the budget counts from its last step.
+                    due = deadline.touched + budget_of(deadline)
+                    heapq.heappush(self._heap, (due, token, deadline))
+                    continue
                 self._armed.discard(token)
             deadline.abort()
 
 
 _WATCHDOG = _Watchdog()
+
+
+def budget_of(deadline: Deadline) -> float:
+    return deadline.seconds
+
+
+def touch() -> None:
+    """Record progress on the running request (a streamed upload body calls this per block):
+    its deadline then bounds the time without progress, not the whole transfer."""
+    deadline = getattr(_local, "deadline", None)
+    if deadline is not None:
+        deadline.touched = time.monotonic()
 
 
 @contextlib.contextmanager
