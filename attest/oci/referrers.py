@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 ReferrersMode = Literal["auto", "api", "tag"]
 REFERRERS_MODES = ("auto", "api", "tag")
 _INDEX_UPDATE_ROUNDS = 12
-_MIN_SETTLE = 0.05  # seconds: the least pause before reading a written index back
+_MIN_SETTLE = 0.02  # seconds: the least pause before reading a written index back
 _ABSENCE_PAUSES = (0.05, 0.15)  # re-reads of a 404 fallback tag before it is believed missing
 
 
