@@ -148,9 +148,9 @@ def _check_inside(root: Path, path: Path, rel: str) -> None:
 
 def open_tar(reader: HashingReader, encoding: str) -> tarfile.TarFile:
     if encoding == "tar":
-        return tarfile.open(fileobj=reader, mode="r|")  # type: ignore[arg-type]
+        return tarfile.open(fileobj=reader, mode="r|")  # type: ignore[call-overload]  # only read()
     if encoding == "tar+gzip":
-        return tarfile.open(fileobj=reader, mode="r|gz")  # type: ignore[arg-type]
+        return tarfile.open(fileobj=reader, mode="r|gz")  # type: ignore[call-overload]
     if encoding == "tar+zstd":
         import zstandard
 

@@ -148,6 +148,8 @@ class Modelfile:
     # `--label=KEY=VALUE` flags per (kind, pattern), e.g. modctl's generated
     # `MODEL --label=org.cncf.model.file.mediatype.untested=true big.unknown`.
     labels: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # the file as read, byte for byte as text (pack stores it as the manifest annotation)
+    text: str = ""
 
     def patterns(self, kind: str) -> list[str]:
         """The patterns of one layer kind (``weight.config``, ``weight``, ``code``, ...)."""
@@ -165,13 +167,17 @@ class Modelfile:
 
 
 def load_modelfile(path: str | Path) -> Modelfile:
-    """Read and parse the Modelfile at ``path``."""
+    """Read and parse the Modelfile at ``path`` (``.text`` keeps it as read, BOM included)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read Modelfile {p}: {exc}") from exc
-    return parse_modelfile(text, source=str(p))
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read Modelfile {p}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read Modelfile {p}: not UTF-8 ({exc.reason})") from None
+    parsed = parse_modelfile(text, source=str(p))
+    parsed.text = text
+    return parsed
 
 
 def parse_modelfile(text: str, *, source: str = "Modelfile") -> Modelfile:

@@ -31,6 +31,7 @@ from attest.sign.keys import dev_key_path, load_public_key
 from attest.sign.publish import ANNOTATION_BUNDLE_PREDICATE_TYPE
 from attest.stages.statement import validate_statement
 from attest.verify.identity import IdentityPolicy
+from attest.verify.notation.referrer import verify_notation_referrer
 from attest.verify.report import ReferrerResult, SignatureResult, VerificationReport
 from attest.verify.summaries import summarize
 
@@ -49,6 +50,7 @@ class VerifyOptions:
     # in-process callers (attest run) may hand over trust material they already hold
     public_key: ec.EllipticCurvePublicKey | None = None
     trusted_root: Any = None
+    notation: Any = None  # NotationSettings (trust policy + store) for notation signatures
 
 
 def load_trusted_root(options: VerifyOptions) -> Any:
@@ -82,6 +84,9 @@ def verify_subject(
             if trusted_root is None and _is_keyless(store, ref):
                 trusted_root = load_trusted_root(options)
             results.append(_verify_bundle(store, ref, subject.digest, keys, trusted_root, options))
+        elif ref.artifact_type == mt.NOTATION_SIGNATURE:
+            results.append(verify_notation_referrer(store, ref, subject, reference,
+                                                    options.notation))  # fmt: skip
         elif ref.artifact_type == STATEMENT_MEDIA_TYPE:
             results.append(_unsigned_statement(store, ref, subject.digest))
         else:
