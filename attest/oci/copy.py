@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from attest.errors import InputError
 from attest.oci import mediatypes as mt
@@ -120,9 +121,10 @@ def _copy_manifest_graph(
                 src, dst, src.get_manifest(child_desc.digest), None, stats, on_blob, None
             )
     elif media_type in mt.MANIFEST_TYPES:
-        raw = [manifest.get("config")] + list(manifest.get("layers") or [])
-        if raw[0] is None:
+        config = manifest.get("config")
+        if config is None:
             raise InputError(f"manifest {fetched.descriptor.digest} has no config")
+        raw: list[dict[str, Any]] = [config, *(manifest.get("layers") or [])]
         blobs = list({d.digest: d for d in map(Descriptor.from_dict, raw)}.values())
         run_largest_first(
             blobs, lambda d: d.size, lambda d: _copy_blob(src, dst, d, stats, on_blob)

@@ -125,7 +125,7 @@ class _Tracked:
     def request(self, *args: Any, **kwargs: Any) -> None:
         deadline = getattr(_local, "deadline", None)
         if deadline is not None:
-            deadline.connection = self  # type: ignore[assignment]
+            deadline.connection = self
         super().request(*args, **kwargs)  # type: ignore[misc]
 
 

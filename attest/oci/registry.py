@@ -817,7 +817,7 @@ class RegistryStore:
                         "Content-Type": "application/octet-stream",
                         "Content-Range": f"{offset}-{desc.size - 1}",
                     },
-                    data=body,  # type: ignore[arg-type]
+                    data=body,
                     retry=False,
                 )
                 self._check_upload(resp, desc, (202,))
