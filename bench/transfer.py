@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         with run_docker_registry(work / "registry") as server:
-            for kind in args.models.split(","):
+            for kind in filter(None, args.models.split(",")):
                 result = bench_model(kind, work, server.host, args.repeat, env, args.mib)
                 report["models"].append(result)
             if args.sparse_gib:
