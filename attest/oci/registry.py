@@ -1122,18 +1122,25 @@ class RegistryStore:
         data: bytes | _HashingBody | None,
         stream: bool,
     ) -> requests.Response:
+        sent: list[str | None] = []
+
         def send() -> requests.Response:
-            merged = {**(headers or {}), **self._auth.headers(scope)}
+            auth = self._auth.headers(scope)
+            sent.append(auth.get("Authorization"))
+            merged = {**(headers or {}), **auth}
             return self._send(method, url, headers=merged, params=params, data=data, stream=stream)
 
         resp = send()
         if resp.status_code != 401:
             return resp
-        try:
-            answered = self._auth.answer(resp.headers.get("WWW-Authenticate", ""), scope)
-        except BaseException:
-            resp.close()
-            raise
+        if self._auth.headers(scope).get("Authorization") not in (None, sent[-1]):
+            answered = True  # a parallel transfer got credentials meanwhile: use them
+        else:
+            try:
+                answered = self._auth.answer(resp.headers.get("WWW-Authenticate", ""), scope)
+            except BaseException:
+                resp.close()
+                raise
         if not answered:
             return resp
         resp.close()

@@ -148,3 +148,13 @@ def test_push_file_refuses_a_file_that_changed_since_it_was_hashed(tmp_path: Pat
     with pytest.raises(InputError, match="changed"):
         layout.push_file(desc, path)
     assert not layout.blob_path(desc.digest).exists()
+
+
+def test_parallel_pushes_share_basic_credentials(registry_basic_auth: Registry, tmp_path: Path) -> None:
+    """Four uploads meet the 401 at once; the ones answered second use the credentials the
+    first one set up instead of giving up."""
+    store = _store(registry_basic_auth, username=registry_basic_auth.username,
+                   password=registry_basic_auth.password)  # fmt: skip
+    pack(_model(tmp_path / "model", [40_000, 30_000, 20_000, 10_000, 5_000]), store, "v1",
+         progress=False)  # fmt: skip
+    assert len(read_subject(store, "v1").layers) == 5
