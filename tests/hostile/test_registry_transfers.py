@@ -150,7 +150,9 @@ def test_push_file_refuses_a_file_that_changed_since_it_was_hashed(tmp_path: Pat
     assert not layout.blob_path(desc.digest).exists()
 
 
-def test_parallel_pushes_share_basic_credentials(registry_basic_auth: Registry, tmp_path: Path) -> None:
+def test_parallel_pushes_share_basic_credentials(
+    registry_basic_auth: Registry, tmp_path: Path
+) -> None:
     """Four uploads meet the 401 at once; the ones answered second use the credentials the
     first one set up instead of giving up."""
     store = _store(registry_basic_auth, username=registry_basic_auth.username,
