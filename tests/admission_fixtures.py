@@ -203,8 +203,9 @@ class Provider:
 
 @dataclass(frozen=True)
 class ProviderOptions:
-    key: Path
+    key: Path | None
     params: dict[str, Any] | None = None
+    notation: Any = None  # NotationSettings
     deadline: float = 5.0
     cache_ttl: float = 300.0
     tag_ttl: float = 10.0
@@ -214,7 +215,8 @@ class ProviderOptions:
 
 def start_provider(tls: TlsMaterial, options: ProviderOptions) -> tuple[Provider, threading.Thread]:
     settings = ValidatorSettings(
-        verify=VerifyOptions(key=options.key), policy=load_policy(None),
+        verify=VerifyOptions(key=options.key, notation=options.notation),
+        policy=load_policy(None),
         params=options.params or {}, cache_ttl=options.cache_ttl, tag_ttl=options.tag_ttl,
         workers=options.workers, registry_timeout=3.0,
     )  # fmt: skip

@@ -14,6 +14,7 @@ from attest.cli.common import (
     referrers_mode_option,
     trust_options,
 )
+from attest.cli.notation_options import notation_options, notation_settings
 from attest.errors import UsageError
 
 FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -36,6 +37,7 @@ def _address(value: str) -> tuple[str, int]:
               "(probes and Prometheus present no client certificate), e.g. 0.0.0.0:8080.")
 @click.option("--config", "config_file", type=FILE, help="Provider config: per-registry settings.")
 @trust_options
+@notation_options
 @policy_options
 @ENGINE_OPTION
 @OPA_URL_OPTION
@@ -81,6 +83,7 @@ def serve(
         identity=IdentityPolicy(identity, identity_regexp, issuer, repository, workflow_ref),
         trust_config=trust_config, staging=staging, offline=offline,
         referrers_mode=referrers_mode,  # type: ignore[arg-type]
+        notation=notation_settings(),  # loaded once; revocation never goes online
     )  # fmt: skip
     if options.identity and options.identity.given:
         options.identity.sigstore_policy()  # a bad identity flag fails now, not per request
