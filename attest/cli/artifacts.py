@@ -169,7 +169,7 @@ def pull(reference: str, output: Path, overwrite: bool, plain_http: bool, insecu
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
     subject = read_subject(store, resolve_target(store, ref), reference)
-    written = pull_files(subject, store, output, overwrite=overwrite)
+    written = pull_files(subject, store, output, overwrite=overwrite, progress=None)
     emit(
         fmt,
         {"reference": reference, "digest": subject.digest, "output": str(output), "files": written},
@@ -338,7 +338,7 @@ def copy(
     # the source's tag carries over; a digest is no tag (a tag never holds ':', a digest does)
     tag = dst_ref.tag or (target if ":" not in target else DEFAULT_TAG)
     root, stats = copy_artifact(
-        src, target, dst, tag, referrers=not no_referrers,
+        src, target, dst, tag, referrers=not no_referrers, progress=None,
         src_mode=referrers_mode, dst_mode=referrers_mode,  # type: ignore[arg-type]
     )  # fmt: skip
     out = {

@@ -19,7 +19,9 @@ from typing import IO
 
 from attest.errors import InputError
 from attest.oci.modelpack import ModelLayer, Subject, safe_relpath
+from attest.oci.parallel import run_largest_first
 from attest.oci.store import Store
+from attest.progress import Progress, ProgressReader
 
 _CHUNK = 4 * 1024 * 1024
 
@@ -47,14 +49,34 @@ class HashingReader:
         return "sha256:" + self._hash.hexdigest()
 
 
-def pull(subject: Subject, store: Store, output: Path, *, overwrite: bool = False) -> list[str]:
-    """Write every file of ``subject`` under ``output``; return the relative paths written."""
+def pull(
+    subject: Subject,
+    store: Store,
+    output: Path,
+    *,
+    overwrite: bool = False,
+    progress: bool | None = False,
+) -> list[str]:
+    """Write every file of ``subject`` under ``output``; return the relative paths written.
+
+    Raw layers (one file each, as ``pack`` makes them) are fetched a few at a time, largest
+    first; tar layers in order, as a later one may depend on what an earlier one made.
+    """
     output.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".attest-pull-", dir=output))
+    total = sum(layer.descriptor.size for layer in subject.layers)
     try:
-        written: list[str] = []
-        for index, layer in enumerate(subject.layers):
-            written.extend(_extract_layer(store, layer, index, staging))
+        with Progress(total, "pull", enabled=progress) as bar:
+            layers = list(enumerate(subject.layers))
+            if all(layer.encoding == "raw" for layer in subject.layers):
+                parts = run_largest_first(
+                    layers,
+                    lambda item: item[1].descriptor.size,
+                    lambda item: _extract_layer(store, item[1], item[0], staging, bar),
+                )
+            else:
+                parts = [_extract_layer(store, la, i, staging, bar) for i, la in layers]
+        written = [rel for part in parts for rel in part]
         if not overwrite:
             clashes = [p for p in written if (output / p).exists()]
             if clashes:
@@ -75,10 +97,12 @@ def pull(subject: Subject, store: Store, output: Path, *, overwrite: bool = Fals
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _extract_layer(store: Store, layer: ModelLayer, index: int, staging: Path) -> list[str]:
+def _extract_layer(
+    store: Store, layer: ModelLayer, index: int, staging: Path, bar: Progress
+) -> list[str]:
     where = f"layer {index} ({layer.descriptor.digest[:19]})"
     with store.open_blob(layer.descriptor) as raw:
-        reader = HashingReader(raw)
+        reader = HashingReader(ProgressReader(raw, bar))  # type: ignore[arg-type]
         if layer.encoding == "raw":
             assert layer.path is not None  # parse_subject guarantees it
             _write_file(staging, layer.path, reader, mode=_mode(layer))

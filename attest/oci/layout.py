@@ -31,6 +31,9 @@ from attest.oci.store import (
 )
 
 _COPY_CHUNK = 4 * 1024 * 1024
+_KERNEL_CHUNK = 64 * 1024 * 1024
+_MAX_GRAPH_NODES = 100_000  # manifests visited when walking a layout for referrers
+_MAX_GRAPH_DEPTH = 8  # index nesting followed (an index of indexes of ...)
 
 
 class LayoutStore:
@@ -124,6 +127,40 @@ class LayoutStore:
         _write_verified(target, desc, stream.read, self.location)
         return True
 
+    def push_file(self, desc: Descriptor, path: Path, *, progress: Any = None) -> bool:
+        """Store the local file ``path`` as ``desc``, whose digest the caller computed from this
+        very file (pack hashes first, or its digest cache vouches for it): the kernel copies
+        the bytes (``copy_file_range``, a reflink on filesystems that share extents) and
+        they are not hashed a second time. A file that changed since (size or mtime) is
+        refused. ``progress`` (a :class:`attest.progress.Progress`) advances as bytes land.
+        """
+        target = self.blob_path(desc.digest)
+        if target.is_file():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+                before = os.fstat(src.fileno())
+                if before.st_size != desc.size:
+                    raise InputError(
+                        f"{path} has {before.st_size} bytes, not the {desc.size} it was "
+                        "hashed with: it changed while packing"
+                    )
+                _kernel_copy(src.fileno(), dst.fileno(), desc.size, progress)
+                dst.flush()
+                os.fsync(dst.fileno())
+                after = os.fstat(src.fileno())
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                raise InputError(f"{path} changed while it was copied into {self.location}")
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        fsync_dir(target.parent)
+        return True
+
     def push_bytes(self, desc: Descriptor, data: bytes) -> bool:
         """Store a small blob given whole (configs, documents)."""
         target = self.blob_path(desc.digest)
@@ -176,7 +213,13 @@ class LayoutStore:
             entries = index["manifests"]
             if tag:
                 # A tag names one manifest: drop it from wherever it pointed before.
-                entries[:] = [e for e in entries if _tag_of(e) != tag]
+                # An untagged entry of the same manifest is folded into the tagged one.
+                entries[:] = [
+                    e
+                    for e in entries
+                    if _tag_of(e) != tag
+                    and not (e.get("digest") == desc.digest and _tag_of(e) is None)
+                ]
                 entries.append(entry)
             elif not any(e.get("digest") == desc.digest for e in entries):
                 entries.append(entry)
@@ -189,11 +232,20 @@ class LayoutStore:
         return sorted({t for e in self._read_index()["manifests"] if (t := _tag_of(e))})
 
     def list_referrers(self, subject_digest: str) -> list[Descriptor] | None:
+        """Every manifest reachable from ``index.json`` whose subject is ``subject_digest``.
+
+        The graph is walked, as oras-go's layout store does: ``skopeo copy`` of a registry
+        keeps referrers only inside the ``sha256-<hex>`` fallback index it copies as a tag.
+        """
         found: list[Descriptor] = []
         seen: set[str] = set()
-        for entry in self._read_index()["manifests"]:
-            digest = entry.get("digest")
-            if digest in seen or entry.get("mediaType") not in mt.ALL_MANIFEST_TYPES:
+        queue: list[tuple[dict[str, Any], int]] = [(e, 0) for e in self._read_index()["manifests"]]
+        while queue and len(seen) < _MAX_GRAPH_NODES:
+            entry, depth = queue.pop(0)
+            digest = entry.get("digest") if isinstance(entry, dict) else None
+            if not isinstance(digest, str) or digest in seen:
+                continue
+            if entry.get("mediaType") not in mt.ALL_MANIFEST_TYPES:
                 continue
             seen.add(digest)
             try:
@@ -201,6 +253,9 @@ class LayoutStore:
                 manifest = parse_json_object(self.fetch_blob(desc), f"manifest {digest}")
             except (InputError, NotFoundError):
                 continue  # an unreadable entry is not a referrer of anything
+            children = manifest.get("manifests")
+            if isinstance(children, list) and depth < _MAX_GRAPH_DEPTH:
+                queue.extend((c, depth + 1) for c in children if isinstance(c, dict))
             if (manifest.get("subject") or {}).get("digest") != subject_digest:
                 continue
             annotations = dict(manifest.get("annotations") or {}) or None
@@ -246,6 +301,34 @@ def _check_bytes(data: bytes, desc: Descriptor, where: str) -> None:
         raise InputError(f"{where}: blob {desc.digest} has {len(data)} bytes, expected {desc.size}")
     if sha256_bytes(data) != desc.digest and desc.digest.startswith("sha256:"):
         raise InputError(f"{where}: blob content does not match its digest {desc.digest}")
+
+
+def _kernel_copy(src: int, dst: int, size: int, progress: Any) -> None:
+    """Copy ``size`` bytes between file descriptors in the kernel, 64 MiB at a time (so
+    progress moves); plain reads and writes where copy_file_range is not available."""
+    done = 0
+    use_kernel = hasattr(os, "copy_file_range")
+    while done < size:
+        want = min(_KERNEL_CHUNK, size - done)
+        n = 0
+        if use_kernel:
+            try:
+                n = os.copy_file_range(src, dst, want)
+            except OSError:  # EXDEV on old kernels, ENOSYS, EINVAL on some filesystems
+                use_kernel = False
+        if not use_kernel:
+            data = os.read(src, min(want, _COPY_CHUNK))
+            n = len(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(dst, view) :]
+        if n == 0:
+            raise InputError(f"file ended {size - done} bytes short while copying")
+        done += n
+        if progress is not None:
+            progress.advance(n)
+    if os.read(src, 1):
+        raise InputError("file grew while it was copied")
 
 
 def _write_verified(

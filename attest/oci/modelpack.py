@@ -26,7 +26,9 @@ from attest.facts.safetensors import (
 from attest.oci import mediatypes as mt
 from attest.oci.config_schema import validate_image_manifest, validate_model_config
 from attest.oci.digest import DigestCache, FileDigest, digest_files
+from attest.oci.layout import LayoutStore
 from attest.oci.modelfile import Modelfile, classify_files, load_modelfile
+from attest.oci.parallel import run_largest_first
 from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
 from attest.progress import Progress, ProgressReader
 
@@ -434,16 +436,26 @@ def pack(
     validate_image_manifest(manifest)
     manifest_bytes = json.dumps(manifest, indent=2).encode()
 
-    uploaded = 0
     with Progress(sum(d.size for d in layers), "push", enabled=progress) as bar:
-        for rel, desc in zip(files, layers, strict=True):
-            with open(source / rel, "rb") as stream:
-                pushed = store.push_blob(desc, cast(IO[bytes], ProgressReader(stream, bar)))
+
+        def push_one(item: tuple[str, Descriptor]) -> bool:
+            rel, desc = item
+            if isinstance(store, LayoutStore):
+                # Local to local: the kernel copies (copy_file_range); the digest was just
+                # computed from this file (or its cache entry), so it is not hashed again.
+                pushed = store.push_file(desc, source / rel, progress=bar)
+            else:
+                with open(source / rel, "rb") as stream:
+                    pushed = store.push_blob(desc, cast(IO[bytes], ProgressReader(stream, bar)))
             if not pushed:
                 bar.advance(desc.size)  # already there: done without a byte sent
-            uploaded += pushed
             if on_upload:
                 on_upload(rel, pushed)
+            return pushed
+
+        items = list(zip(files, layers, strict=True))
+        pushed = run_largest_first(items, lambda item: item[1].size, push_one)
+    uploaded = sum(pushed)
     uploaded += store.push_blob(config_desc, io.BytesIO(config_bytes))
     result = store.push_manifest(manifest_bytes, mt.OCI_MANIFEST, tag=tag)
     return PackResult(result.descriptor, manifest, config, digests, uploaded)
