@@ -159,14 +159,3 @@ ENGINE_OPTION = click.option(
 OPA_URL_OPTION = click.option(
     "--opa-url", help="OPA server for --engine opa, e.g. http://127.0.0.1:8181"
 )
-
-
-def policy_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Which policy judges the report, as ``attest verify`` spells it."""
-    f = click.option("--entrypoint",
-                     help="Policy package with deny/warn (default: attest.main).")(f)  # fmt: skip
-    f = click.option("--params", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                     help="Policy parameters (JSON or YAML).")(f)  # fmt: skip
-    f = click.option("--policy", "policy_source",
-                     help="Rego policy: a directory, a .rego file or an OCI ref.")(f)  # fmt: skip
-    return f
