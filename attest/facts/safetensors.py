@@ -11,7 +11,6 @@ counted without a byte-size check instead of refused.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import struct
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from attest import jsonio
 from attest.errors import InputError
 
 # The reference loader refuses headers over 100 MB; a bigger one is an attack, not a model.
@@ -88,13 +88,9 @@ def parse_safetensors_header(
     if not raw.startswith(b"{"):  # the reference loader insists on it too
         raise _bad(p, "header does not start with '{'")
     try:
-        header = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant
-        )
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _bad(p, f"header is not valid JSON: {exc}") from None
-    if not isinstance(header, dict):
-        raise _bad(p, "header is not a JSON object")
+        header = jsonio.loads_object(raw, "header", object_pairs_hook=_no_duplicates)
+    except InputError as exc:
+        raise _bad(p, exc.message) from None
 
     metadata = header.pop("__metadata__", {})
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
@@ -183,10 +179,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"duplicate key {key!r}")
         obj[key] = value
     return obj
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _is_uint(value: Any) -> bool:

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from attest import jsonio
 from attest.errors import InputError
 from attest.facts.safetensors import (
     format_param_size,
@@ -197,9 +198,9 @@ def _parse_layer(raw: dict[str, Any], index: int, reference: str) -> ModelLayer:
     metadata = None
     if meta_text:
         try:
-            metadata = json.loads(meta_text)
-        except json.JSONDecodeError:
-            raise InputError(f"{reference}: layer {index} has malformed file metadata") from None
+            metadata = jsonio.loads_object(meta_text, "file metadata")
+        except InputError as e:
+            raise InputError(f"{reference}: layer {index} has malformed {e.message}") from None
     untested = (desc.annotations or {}).get(mt.ANNOTATION_UNTESTED) == "true"
     if encoding == "raw" and path is None:
         raise InputError(f"{reference}: raw layer {index} has no file path annotation")

@@ -51,6 +51,7 @@ from attest.errors import (
     RegistryError,
     UsageError,
 )
+from attest.oci import limits
 from attest.oci import mediatypes as mt
 from attest.oci.reference import Reference
 from attest.oci.store import Descriptor, Manifest, PushResult, parse_json_object, validate_digest
@@ -514,7 +515,8 @@ class RegistryStore:
             raise InputError(
                 f"{self.location}: blob {desc.digest} has {length} bytes, expected {desc.size}"
             )
-        return io.BufferedReader(_ResponseReader(resp, f"blob {desc.digest}"), 1024 * 1024)
+        reader = io.BufferedReader(_ResponseReader(resp, f"blob {desc.digest}"), 1024 * 1024)
+        return limits.bounded(reader, desc.size, f"{self.location}: blob {desc.digest}")
 
     def push_blob(self, desc: Descriptor, stream: IO[bytes]) -> bool:
         if self.blob_exists(desc.digest):
@@ -637,10 +639,16 @@ class RegistryStore:
     def get_manifest(self, reference: str, accept: tuple[str, ...] | None = None) -> Manifest:
         accepted = accept or mt.ALL_MANIFEST_TYPES
         resp = self._request(
-            "GET", self._manifest_url(reference), headers={"Accept": ", ".join(accepted)}
+            "GET",
+            self._manifest_url(reference),
+            headers={"Accept": ", ".join(accepted)},
+            stream=True,
         )
         self._check(resp, f"manifest {reference}", (200,))
-        data = resp.content
+        with _ResponseReader(resp, f"manifest {reference}") as body:
+            data = limits.read_capped(
+                body, limits.MAX_MANIFEST_SIZE, f"{self.location}: manifest {reference}"
+            )
         digest = self._manifest_digest(reference, data, resp.headers.get("Docker-Content-Digest"))
         media_type = _manifest_media_type(resp.headers.get("Content-Type"), data, accepted, digest)
         return Manifest(Descriptor(media_type, digest, len(data)), data, resp.headers.get("ETag"))

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from license_expression import ExpressionError, get_spdx_licensing
 
+from attest import yamlio
 from attest.facts.card import card_license, jsonable
 from attest.facts.model import ModelFacts
 from attest.stages.card_spec import (
@@ -129,8 +130,7 @@ def _parse(text: str, findings: list[Finding]) -> _Card:
 
 def _front_matter(raw: str, card: _Card, findings: list[Finding]) -> dict[str, Any] | None:
     try:
-        node = yaml.compose(raw, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(raw)
+        node, data = yamlio.parse(raw)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 2  # +1 for 1-based, +1 for the '---'
