@@ -21,7 +21,7 @@ MAX_DEPTH = 64
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise ValueError(f"{name} is not JSON")
 
 
 def loads(

@@ -47,25 +47,27 @@ class GuardedLoader(yaml.SafeLoader):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self._depth = 0
+        self._path: list[Any] = []  # where we are, for messages: ("extra", 0)
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise RefusedYAML(
-                problem="YAML aliases are not accepted; write the value out",
-                problem_mark=event.start_mark,
-            )
-        self._depth += 1
+        # index is the key node of a mapping value, the position of a list item, None for a key
+        part = index.value if isinstance(index, yaml.ScalarNode) else index
+        self._path.append(part)
         try:
-            if self._depth > MAX_DEPTH:
-                raise RefusedYAML(
-                    problem=f"nested deeper than {MAX_DEPTH} levels",
-                    problem_mark=self.peek_event().start_mark,
-                )
+            if self.check_event(yaml.AliasEvent):
+                raise self._refuse("YAML aliases are not accepted; write the value out")
+            if len(self._path) > MAX_DEPTH:
+                raise self._refuse(f"nested deeper than {MAX_DEPTH} levels")
             return super().compose_node(parent, index)  # type: ignore[no-any-return]
         finally:
-            self._depth -= 1
+            self._path.pop()
+
+    def _refuse(self, problem: str) -> RefusedYAML:
+        at = dotted(tuple(p for p in self._path if p is not None))
+        return RefusedYAML(
+            problem=f"{at}: {problem}" if at else problem,
+            problem_mark=self.peek_event().start_mark,
+        )
 
 
 def parse(text: str, max_size: int = MAX_SIZE) -> tuple[yaml.Node | None, Any]:
@@ -105,7 +107,8 @@ def load_yaml(data: bytes | str, source: str) -> tuple[yaml.Node | None, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
+        what = "" if isinstance(exc, RefusedYAML) else "not valid YAML: "
+        raise InputError(f"{where}: {what}{exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML: {exc}") from None
     return node, obj

@@ -113,20 +113,25 @@ class LayoutStore:
         # Read only up to the declared size (a manifest of unknown size: up to 4 MiB), so a
         # blob file that is bigger, a FIFO or a device cannot fill memory or hang us.
         limit = desc.size if desc.size >= 0 else limits.MAX_MANIFEST_SIZE
-        with self.open_blob(desc) as f:
+        with self._open(desc) as f:
             data = limits.read_capped(f, limit, f"{self.location}: blob {desc.digest}")
         _check_bytes(data, desc, self.location)
         return data
 
     def open_blob(self, desc: Descriptor) -> IO[bytes]:
+        f = self._open(desc)
+        if desc.size < 0:
+            return f
+        return limits.bounded(f, desc.size, f"{self.location}: blob {desc.digest}")
+
+    def _open(self, desc: Descriptor) -> IO[bytes]:
         what = f"{self.location}: blob {desc.digest}"
         try:
-            f = limits.open_regular(self.blob_path(desc.digest), what)
+            return limits.open_regular(self.blob_path(desc.digest), what)
         except FileNotFoundError:
             raise NotFoundError(f"blob {desc.digest} not found in {self.location}") from None
         except OSError as e:
             raise InputError(f"{what} cannot be read: {e.strerror or e}") from None
-        return f if desc.size < 0 else limits.bounded(f, desc.size, what)
 
     def push_blob(self, desc: Descriptor, stream: IO[bytes]) -> bool:
         target = self.blob_path(desc.digest)
