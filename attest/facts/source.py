@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import tarfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,13 @@ from attest.facts.model import FileFact, Role
 from attest.facts.weights import HEADER_FORMATS, capture_header, weight_format
 from attest.oci import mediatypes as mt
 from attest.oci.digest import DigestCache, digest_files
-from attest.oci.extract import HashingReader, open_tar  # the one tar-streaming implementation
+from attest.oci.extract import (  # the one tar-streaming implementation
+    ExpansionBudget,
+    HashingReader,
+    layer_cap,
+    open_tar,
+    read_errors,
+)
 from attest.oci.modelfile import classify_files, parse_modelfile
 from attest.oci.modelpack import ModelLayer, Subject, list_model_files, safe_relpath
 from attest.oci.store import Store
@@ -265,8 +270,9 @@ class SubjectSource(ModelSource):
         found: list[tuple[str, int, str]] = []
         with self.store.open_blob(layer.descriptor) as blob:
             hashing = HashingReader(blob)
+            budget = ExpansionBudget(layer_cap(layer), where)
             try:
-                with open_tar(hashing, layer.encoding) as tar:
+                with open_tar(hashing, layer.encoding, budget) as tar:
                     for member in tar:
                         name = safe_relpath(member.name, f"{where} tar member")
                         if member.isdir():
@@ -279,9 +285,12 @@ class SubjectSource(ModelSource):
                         self._claim(name, index)
                         stream = tar.extractfile(member)
                         assert stream is not None
-                        digest = self._keep_member(name, member.size, layer.kind, stream)
+                        counted: Any = budget.reader(stream, "members")
+                        digest = self._keep_member(name, member.size, layer.kind, counted)
                         found.append((name, member.size, digest))
-            except (tarfile.TarError, EOFError, OSError) as exc:
+            except InputError:
+                raise
+            except read_errors() as exc:
                 raise InputError(
                     f"{where}: not a readable {layer.encoding} archive: {exc}"
                 ) from None

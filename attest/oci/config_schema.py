@@ -168,6 +168,7 @@ def _model_config_validator() -> Validator:
     )
 
 
+@cache  # a manifest of n layers resolves n $refs: read and build each schema once, not n times
 def _retrieve_oci(uri: str) -> Resource[Any]:
     # The image-spec schemas use relative $refs against several different `id` bases
     # (.../schema/image/manifest, .../schema/descriptor); each name exists once, so map by name.
@@ -182,7 +183,16 @@ def _retrieve_oci(uri: str) -> Resource[Any]:
 def _oci_validator(name: str) -> Validator:
     schema = _load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
     _Draft4.check_schema(schema)
-    registry: Registry[Any] = Registry(retrieve=_retrieve_oci)
+    # Pre-loaded and crawled once: resolving each layer's $ref against a bare registry re-crawls
+    # the schemas every time (a 10k-layer manifest took seconds per thousand layers).
+    preloaded = [
+        (f"{OCI_SCHEMA_BASE}{base}/{file}", _retrieve_oci(f"{OCI_SCHEMA_BASE}{base}/{file}"))
+        for base in ("image", "descriptor")
+        for file in OCI_SCHEMA_FILES
+    ]
+    registry: Registry[Any] = (
+        Registry(retrieve=_retrieve_oci).with_resources(preloaded).crawl()  # type: ignore[call-arg]
+    )
     return _Draft4(
         schema,
         registry=registry,
