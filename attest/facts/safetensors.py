@@ -24,6 +24,9 @@ from attest.errors import InputError
 
 # The reference loader refuses headers over 100 MB; a bigger one is an attack, not a model.
 MAX_HEADER_SIZE = 100 * 1024 * 1024
+# Dimensions of one tensor, and the largest one (the reference loader's usize).
+MAX_DIMS = 64
+MAX_DIM = 2**64 - 1
 
 # Bits per element of each safetensors dtype (sub-byte types pack several per byte).
 DTYPE_BITS = {
@@ -191,8 +194,10 @@ def _tensor_entry(path: Path, name: str, info: Any) -> tuple[str, list[int], int
     dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
     if not isinstance(dtype, str) or not dtype:
         raise _bad(path, f"tensor {name!r} has no dtype")
-    if not isinstance(shape, list) or not all(_is_uint(d) for d in shape):
-        raise _bad(path, f"tensor {name!r} shape must be a list of non-negative integers")
+    if not isinstance(shape, list) or not all(_is_uint(d) and d <= MAX_DIM for d in shape):
+        raise _bad(path, f"tensor {name!r} shape must be a list of non-negative 64-bit integers")
+    if len(shape) > MAX_DIMS:  # a million dims would make counting the elements the attack
+        raise _bad(path, f"tensor {name!r} has {len(shape)} dimensions; at most {MAX_DIMS}")
     if (
         not isinstance(offsets, list)
         or len(offsets) != 2
