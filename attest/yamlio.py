@@ -20,13 +20,16 @@ from attest.errors import InputError
 def read_user_file(path: str | Path, what: str, max_size: int = 1024 * 1024) -> bytes:
     """The bytes of a small file a user wrote (attest.yaml, a MOT YAML), size-capped so a
     wrong path to a huge file fails at once instead of filling memory."""
+    from attest.oci import limits  # (attest.oci imports this module)
+
     p = Path(path)
-    try:
-        data = p.read_bytes()
+    try:  # a FIFO or a device is refused, and nothing past the cap is read
+        with limits.open_regular(p, str(p)) as f:
+            data = f.read(max_size + 1)
     except OSError as exc:
         raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
     if len(data) > max_size:
-        raise InputError(f"{p} is {len(data)} bytes; {what} is at most {max_size}")
+        raise InputError(f"{p} is larger than {max_size} bytes, the most {what} may be")
     return data
 
 

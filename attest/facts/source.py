@@ -34,8 +34,15 @@ from attest.oci.extract import (  # the one tar-streaming implementation
     read_errors,
 )
 from attest.oci.modelfile import classify_files, parse_modelfile
-from attest.oci.modelpack import ModelLayer, Subject, list_model_files, safe_relpath
+from attest.oci.modelpack import (
+    MODELFILE_MAX_SIZE,
+    ModelLayer,
+    Subject,
+    list_model_files,
+    safe_relpath,
+)
 from attest.oci.store import Store
+from attest.yamlio import read_user_file
 
 # Files read whole to gather facts (base names, case-insensitive), and the size cap for them.
 WANTED_FILES = frozenset(
@@ -154,9 +161,10 @@ class DirectorySource(ModelSource):
             self._modelfile_path = self.root / "Modelfile"
         self._parsed_modelfile = None
         if self._modelfile_path is not None:
+            raw = read_user_file(self._modelfile_path, "a Modelfile", MODELFILE_MAX_SIZE)
             try:
-                self.modelfile = self._modelfile_path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+                self.modelfile = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
                 raise InputError(f"cannot read Modelfile {self._modelfile_path}: {exc}") from None
             self._parsed_modelfile = parse_modelfile(
                 self.modelfile, source=str(self._modelfile_path)
@@ -168,7 +176,8 @@ class DirectorySource(ModelSource):
         )
         kitfile = self.root / "Kitfile"
         if kitfile.is_file():
-            self.kitfile = kitfile.read_text(encoding="utf-8", errors="replace")
+            raw = read_user_file(kitfile, "a Kitfile", MODELFILE_MAX_SIZE)
+            self.kitfile = raw.decode("utf-8", errors="replace")
 
     def _list_files(self) -> list[FileFact]:
         rels = list_model_files(self.root)

@@ -201,10 +201,10 @@ def _parents(root: Path, rel: str, what: str) -> Path:
     for part in rel.split("/")[:-1]:
         current = current / part
         try:
-            st = os.lstat(current)
-        except FileNotFoundError:
             os.mkdir(current, 0o755)
             continue
+        except FileExistsError:  # made by an earlier entry (or a parallel writer): check it
+            st = os.lstat(current)
         if stat.S_ISLNK(st.st_mode):
             raise InputError(f"{what} would be written through the symlink {part!r}; refusing it")
         if not stat.S_ISDIR(st.st_mode):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import stat
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from attest.errors import InputError
 
@@ -23,6 +23,10 @@ MAX_CONFIG_SIZE = 4 * 1024 * 1024
 MAX_LAYOUT_INDEX_SIZE = 64 * 1024 * 1024
 #: Layers in one model manifest. A 4 MiB manifest holds at most ~30k minimal descriptors.
 MAX_LAYERS = 10_000
+
+
+class Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class BoundedReader(io.RawIOBase):
@@ -65,7 +69,7 @@ def bounded(stream: IO[bytes], limit: int, what: str) -> IO[bytes]:
     return io.BufferedReader(BoundedReader(stream, limit, what), 1024 * 1024)
 
 
-def read_capped(stream: IO[bytes], limit: int, what: str) -> bytes:
+def read_capped(stream: Readable, limit: int, what: str) -> bytes:
     """All of ``stream`` if it is at most ``limit`` bytes; InputError without reading more."""
     parts: list[bytes] = []
     total = 0

@@ -33,6 +33,10 @@ from attest.oci.digest import DigestCache, FileDigest, digest_files
 from attest.oci.modelfile import Modelfile, classify_files, parse_modelfile
 from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
 from attest.progress import Progress, ProgressReader
+from attest.yamlio import read_user_file
+
+# A Modelfile or Kitfile: a few KB of directives.
+MODELFILE_MAX_SIZE = 1024 * 1024
 
 # Formats by weight-file extension, as the ModelPack config's `format` names them.
 WEIGHT_FORMATS = {
@@ -140,9 +144,11 @@ def parse_subject(store: Store, fetched: Manifest, reference: str) -> Subject:
     manifest = fetched.json()
     if fetched.descriptor.media_type in mt.INDEX_TYPES or "manifests" in manifest:
         raise InputError(f"{reference} is an image index, not a model artifact manifest")
-    count = len(manifest.get("layers") or ())
-    if count > limits.MAX_LAYERS:
-        raise InputError(f"{reference} has {count} layers; at most {limits.MAX_LAYERS} are read")
+    listed = manifest.get("layers")
+    if isinstance(listed, list) and len(listed) > limits.MAX_LAYERS:
+        raise InputError(
+            f"{reference} has {len(listed)} layers; at most {limits.MAX_LAYERS} are read"
+        )
     validate_image_manifest(manifest)
     config_desc = Descriptor.from_dict(manifest["config"])
     limits.check_declared_size(config_desc.size, limits.MAX_CONFIG_SIZE, f"config of {reference}")
@@ -368,10 +374,11 @@ def pack(
     if modelfile_path is None and (source / "Modelfile").is_file():
         modelfile_path = source / "Modelfile"
     if modelfile_path is not None:
+        raw = read_user_file(modelfile_path, "a Modelfile", MODELFILE_MAX_SIZE)
         try:
-            modelfile_text = modelfile_path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"cannot read Modelfile {modelfile_path}: {e.strerror}") from None
+            modelfile_text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"cannot read Modelfile {modelfile_path}: {e}") from None
         modelfile = parse_modelfile(modelfile_text, source=str(modelfile_path))
     rels = list_model_files(source)
     if modelfile_path is not None and modelfile_path.resolve().parent == source.resolve():

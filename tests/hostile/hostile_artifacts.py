@@ -74,9 +74,9 @@ def layout_with(tmp_path: Path, layers: list[tuple[bytes, str, dict[str, str] | 
     returns its reference."""
     store = LayoutStore(tmp_path / "layout", create=True)
     descs: list[Descriptor] = []
-    for blob, encoding, annotations in layers:
+    for blob, encoding, layer_annotations in layers:
         media_type = mt.model_layer_type("doc", encoding)
-        descs.append(push_raw_blob(store, blob, media_type, annotations=annotations))
+        descs.append(push_raw_blob(store, blob, media_type, annotations=layer_annotations))
     push_artifact(store, descs, tag=tag)
     return f"oci:{tmp_path / 'layout'}:{tag}"
 
@@ -115,8 +115,10 @@ def sparse_tar(name: str, real_size: int) -> bytes:
     info.size = 512
     info.type = tarfile.GNUTYPE_SPARSE
     header = bytearray(info.tobuf(format=tarfile.GNU_FORMAT, encoding="utf-8", errors="strict"))
+
     def octal(n: int) -> bytes:  # noqa: E306
         return b"%011o\0" % n
+
     header[386:398] = octal(real_size - 512)  # sparse map entry 0: offset
     header[398:410] = octal(512)  # ... and the bytes stored for it
     header[482] = 0  # no extended sparse headers

@@ -27,8 +27,11 @@ MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 MAX_LAYERS = 10_000
 
 CONFIG = json.dumps(
-    {"descriptor": {"name": "m"}, "config": {}, "modelfs": {"type": "layers",
-     "diffIds": ["sha256:" + "0" * 64]}}  # fmt: skip
+    {
+        "descriptor": {"name": "m"},
+        "config": {},
+        "modelfs": {"type": "layers", "diffIds": ["sha256:" + "0" * 64]},
+    }  # fmt: skip
 ).encode()
 
 
@@ -46,8 +49,12 @@ def _manifest(layers: list[dict[str, Any]], config_size: int | None = None) -> b
 
 
 def _layer(data: bytes, path: str = "a.txt", **annotations: str) -> dict[str, Any]:
-    return {"mediaType": mt.model_layer_type("doc", "raw"), "digest": _digest(data),
-            "size": len(data), "annotations": {mt.ANNOTATION_FILEPATH: path, **annotations}}  # fmt: skip
+    return {
+        "mediaType": mt.model_layer_type("doc", "raw"),
+        "digest": _digest(data),
+        "size": len(data),
+        "annotations": {mt.ANNOTATION_FILEPATH: path, **annotations},
+    }
 
 
 def _serve(reg: HostileRegistry, manifest: bytes, *blobs: bytes) -> str:

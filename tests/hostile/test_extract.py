@@ -110,8 +110,18 @@ def test_links_that_stay_inside_are_extracted(
 ) -> None:
     ref = layout_with(
         tmp_path,
-        [(tar_bytes(("dir", "d", None), ("file", "d/w.bin", b"w"), ("sym", "link", "d/w.bin"),
-                    ("sym", "d/up", "..")), "tar", None)],  # fmt: skip
+        [
+            (
+                tar_bytes(
+                    ("dir", "d", None),
+                    ("file", "d/w.bin", b"w"),
+                    ("sym", "link", "d/w.bin"),
+                    ("sym", "d/up", ".."),
+                ),
+                "tar",
+                None,
+            )
+        ],  # fmt: skip
     )
     code, err = run_cli(capsys, "pull", ref, "-o", str(target))
     assert code == 0, err
@@ -119,7 +129,9 @@ def test_links_that_stay_inside_are_extracted(
     assert os.readlink(target / "d" / "up") == ".."
 
 
-def test_a_new_target_is_not_left_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_new_target_is_not_left_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ref = layout_with(tmp_path, _tar_layers(CHAINS["one-layer"]))
     code, _ = run_cli(capsys, "pull", ref, "-o", str(tmp_path / "new" / "target"))
     assert code == 2
@@ -225,9 +237,7 @@ def test_max_expand_must_be_a_size(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "--max-expand" in err
 
 
-def test_too_many_tar_members_is_bad_input(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_too_many_tar_members_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from attest.oci import extract
     from attest.oci.layout import LayoutStore
     from attest.oci.modelpack import read_subject

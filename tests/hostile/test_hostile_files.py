@@ -91,7 +91,7 @@ def test_an_absurd_safetensors_shape_is_bad_input(
 ) -> None:
     """A million dimensions of 2**62: multiplying them out was the attack."""
     shape = ",".join(["4611686018427387904"] * 1_000_000)
-    header = ('{"w": {"dtype": "F32", "shape": [' + shape + '], "data_offsets": [0, 4]}}')
+    header = '{"w": {"dtype": "F32", "shape": [' + shape + '], "data_offsets": [0, 4]}}'
     _safetensors(model / "model.safetensors", header.encode(), b"\0" * 4)
     code, err = run_cli(capsys, "facts", str(model))
     assert code == 2, err
@@ -160,7 +160,7 @@ def test_a_deep_manifest_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_a_deep_config_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import hashlib
 
-    config = b'{"x": ' + b"{\"a\":" * DEEP + b"1" + b"}" * DEEP + b"}"
+    config = b'{"x": ' + b'{"a":' * DEEP + b"1" + b"}" * DEEP + b"}"
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": mt.OCI_MANIFEST, "artifactType": mt.MODEL_ARTIFACT_TYPE,
         "config": {"mediaType": mt.MODEL_CONFIG, "size": len(config),
