@@ -183,18 +183,41 @@ def _retrieve_oci(uri: str) -> Resource[Any]:
 def _oci_validator(name: str) -> Validator:
     schema = _load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
     _Draft4.check_schema(schema)
-    # Pre-loaded and crawled once: resolving each layer's $ref against a bare registry re-crawls
-    # the schemas every time (a 10k-layer manifest took seconds per thousand layers).
-    preloaded = [
-        (f"{OCI_SCHEMA_BASE}{base}/{file}", _retrieve_oci(f"{OCI_SCHEMA_BASE}{base}/{file}"))
-        for base in ("image", "descriptor")
-        for file in OCI_SCHEMA_FILES
-    ]
-    registry: Registry[Any] = (
-        Registry(retrieve=_retrieve_oci).with_resources(preloaded).crawl()  # type: ignore[call-arg]
-    )
+    # The image-spec schemas are not recursive: their $refs are inlined once, here. Resolving
+    # each layer's $refs at validation time made a 10k-layer manifest take tens of seconds.
+    registry: Registry[Any] = Registry(retrieve=_retrieve_oci)  # type: ignore[call-arg]
     return _Draft4(
-        schema,
+        _inline_refs(schema, name),
         registry=registry,
         format_checker=_format_checker(Draft4Validator.FORMAT_CHECKER),
     )
+
+
+def _inline_refs(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    """``schema`` with every ``$ref`` replaced by what it points at (in the shipped OCI schema
+    files, by file name as :func:`_retrieve_oci` maps them) and the ``id`` URIs dropped."""
+    files = {f: _load_schema(f"{OCI_SCHEMA_DIR}/{f}", DRAFT4_URI) for f in OCI_SCHEMA_FILES}
+
+    def resolve(ref: str, current: str) -> Any:
+        file, _, pointer = ref.partition("#")
+        file = file.rsplit("/", 1)[-1] or current
+        node: Any = files[file]
+        for part in [p for p in pointer.split("/") if p]:
+            node = node[part]
+        return walk(node, file)
+
+    def walk(node: Any, current: str) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:  # draft 4: a $ref replaces its whole object
+                return resolve(node["$ref"], current)
+            return {
+                k: walk(v, current)
+                for k, v in node.items()
+                if not (k == "id" and isinstance(v, str) and v.startswith(OCI_SCHEMA_BASE))
+            }
+        if isinstance(node, list):
+            return [walk(v, current) for v in node]
+        return node
+
+    inlined: dict[str, Any] = walk(schema, name)
+    return inlined
