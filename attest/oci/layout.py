@@ -113,6 +113,7 @@ class LayoutStore:
         # Read only up to the declared size (a manifest of unknown size: up to 4 MiB), so a
         # blob file that is bigger, a FIFO or a device cannot fill memory or hang us.
         limit = desc.size if desc.size >= 0 else limits.MAX_MANIFEST_SIZE
+        limits.check_declared_size(limit, limits.MAX_DOCUMENT_SIZE, f"blob {desc.digest}")
         with self._open(desc) as f:
             data = limits.read_capped(f, limit, f"{self.location}: blob {desc.digest}")
         _check_bytes(data, desc, self.location)

@@ -19,6 +19,8 @@ from attest.errors import InputError
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 #: A config blob: JSON attest parses whole. Model configs are a few KB.
 MAX_CONFIG_SIZE = 4 * 1024 * 1024
+#: A blob read whole into memory (a config, an SBOM or statement referrer, a small file).
+MAX_DOCUMENT_SIZE = 128 * 1024 * 1024
 #: A layout's index.json (it lists every tag and referrer of the layout).
 MAX_LAYOUT_INDEX_SIZE = 64 * 1024 * 1024
 #: Layers in one model manifest. A 4 MiB manifest holds at most ~30k minimal descriptors.

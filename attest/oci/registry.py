@@ -501,6 +501,7 @@ class RegistryStore:
         return True
 
     def fetch_blob(self, desc: Descriptor) -> bytes:
+        limits.check_declared_size(desc.size, limits.MAX_DOCUMENT_SIZE, f"blob {desc.digest}")
         with self.open_blob(desc) as stream:
             data = stream.read(desc.size + 1)  # one more byte shows an oversized blob
         _check_blob(data, desc, self.location)
