@@ -45,7 +45,9 @@ def loads(
         return json.loads(text, parse_constant=parse_constant, object_pairs_hook=object_pairs_hook)
     except RecursionError:
         raise InputError(f"{what} is nested too deeply") from None
-    except ValueError as e:  # JSONDecodeError, and whatever object_pairs_hook refuses
+    except json.JSONDecodeError as e:
+        raise InputError(f"{what}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+    except ValueError as e:  # NaN, and whatever object_pairs_hook refuses
         raise InputError(f"{what} is not valid JSON: {e}") from None
 
 

@@ -16,6 +16,8 @@ from attest.oci.referrers import ReferrersMode
 from attest.oci.store import Descriptor, Store
 from attest.policy.cli_glue import evaluate_policy
 from attest.publish import publish_evidence
+from attest.sign.key_signer import KeySigner
+from attest.sign.keyless import KeylessSigner
 from attest.sign.signer import Signer
 from attest.stages.cards import card_evidence
 from attest.stages.mof import ROMAN, mof_evidence, mof_report
@@ -162,14 +164,11 @@ def self_check(
     """Verify what the run just attached with the trust material it signed with, then judge
     the report with the policy — exactly what `attest verify` does."""
     options = VerifyOptions(referrers_mode=referrers_mode)
-    if signer.kind == "key":
-        options.public_key = signer.public_key  # type: ignore[attr-defined]
-    elif signer.kind == "keyless":
-        options.trusted_root = signer.trusted_root  # type: ignore[attr-defined]
-        options.identity = IdentityPolicy(
-            identity=signer.subject,
-            issuer=signer.issuer,  # type: ignore[attr-defined]
-        )
+    if isinstance(signer, KeySigner) and signer.kind == "key":
+        options.public_key = signer.public_key
+    elif isinstance(signer, KeylessSigner):
+        options.trusted_root = signer.trusted_root
+        options.identity = IdentityPolicy(identity=signer.subject, issuer=signer.issuer)
     report = verify_subject(store, subject, reference, options)
     decision = None
     if policy_mode != "off":

@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import BinaryIO, TextIO
 
@@ -52,6 +53,7 @@ class Progress:
         *,
         enabled: bool | None = None,
         stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total = max(0, total)
         self.label = label
@@ -59,7 +61,8 @@ class Progress:
         self._stream = stream if stream is not None else sys.stderr
         self.enabled = progress_enabled(enabled, self._stream)
         self._lock = threading.Lock()
-        self._start = time.monotonic()
+        self._clock = clock  # injectable, so tests step time instead of sleeping
+        self._start = clock()
         self._last_draw = 0.0
         self._drawn = False
         self._closed = False
@@ -78,14 +81,14 @@ class Progress:
             self.done += n
             if not self.enabled or self._closed:
                 return
-            now = time.monotonic()
+            now = self._clock()
             if now - self._last_draw >= _REDRAW_INTERVAL:
                 self._last_draw = now
                 self._draw(now)
 
     def rate(self) -> float:
         """Average bytes per second since the reporter was created."""
-        elapsed = time.monotonic() - self._start
+        elapsed = self._clock() - self._start
         return self.done / elapsed if elapsed > 0 else 0.0
 
     def _line(self, now: float) -> str:
@@ -120,7 +123,7 @@ class Progress:
             self._closed = True
             if not self.enabled:
                 return
-            self._draw(time.monotonic())
+            self._draw(self._clock())
             if self._drawn:
                 try:
                     self._stream.write("\n")

@@ -12,6 +12,7 @@ import data.lib.modelpack.cards
 import data.lib.modelpack.freshness
 import data.lib.modelpack.identity
 import data.lib.modelpack.mof
+import data.lib.modelpack.notation
 import data.lib.modelpack.provenance
 import data.lib.modelpack.sbom
 import data.lib.modelpack.signatures
@@ -41,6 +42,8 @@ deny contains v if some v in mof.violations(report, params)
 deny contains v if some v in cards.violations(report, params)
 
 deny contains v if some v in freshness.violations(report, params)
+
+deny contains v if some v in notation.violations(report, params)
 
 warn contains w if some w in identity.warnings(report, params)
 

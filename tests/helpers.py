@@ -102,3 +102,21 @@ def run_attest(*args: str, cwd: Path | None = None, env: dict[str, str] | None =
         [sys.executable, "-m", "attest", *args], capture_output=True, text=True, cwd=cwd,
         env={**base, **(env or {})},
     )  # fmt: skip
+
+
+def copy_source_tree(dest: Path) -> Path:
+    """This repository's files (tracked and new, as `git add -A` would see them; no .venv, no
+    node_modules) copied to ``dest``: what a clone of the current work holds."""
+    import shutil
+    import subprocess
+
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT, check=True, capture_output=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for rel in filter(None, listed):
+        src = REPO_ROOT / rel
+        if src.is_file() and not rel.startswith("tests/js/node_modules/"):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    return dest

@@ -9,6 +9,7 @@ dataset file packed with the model, and the ModelPack subject it came from.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from attest.facts.model import (
     CardFacts,
@@ -21,6 +22,7 @@ from attest.facts.model import (
     WeightFacts,
 )
 from attest.oci.mediatypes import OCI_MANIFEST, model_layer_type
+from attest.stages.sbom.spdx2 import dataset_relation, make_summary, model_license, oci_purl
 
 CREATED_AT = "2025-01-02T03:04:05Z"
 MANIFEST_DIGEST = "sha256:" + hashlib.sha256(b"tiny-llm manifest").hexdigest()
@@ -149,3 +151,24 @@ def minimal_model_facts() -> ModelFacts:
     """A model about which almost nothing is known: one weight file in a plain directory."""
     weight = file_fact("model.gguf", "weight", b"GGUF\x03\x00\x00\x00")
     return ModelFacts(name="bare-model", files=[weight])
+
+
+def sbom_summary(facts: ModelFacts) -> dict[str, Any]:
+    """What an SPDX document built from ``facts`` must say, in the shape the parsers return.
+
+    ``license`` is the normalised SPDX expression or None (NOASSERTION); ``datasets`` maps each
+    dataset name to its sorted SPDX 3 relationship types; ``files`` maps path to digest.
+    """
+    datasets: dict[str, set[str]] = {}
+    for d in facts.datasets:
+        datasets.setdefault(d.name, set()).add(dataset_relation(d))
+    purl = oci_purl(facts)
+    return make_summary(
+        name=facts.name,
+        version=facts.version,
+        license=model_license(facts).expression,
+        datasets=datasets,
+        files={f.path: f.sha256 for f in facts.files},
+        base_models=list(facts.base_models),
+        purl=purl.to_string() if purl else None,
+    )

@@ -92,7 +92,10 @@ def test_empty_file_digest(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
+@pytest.mark.skipif(
+    shutil.which("openssl") is None,
+    reason="openssl not installed (apt-get install openssl; scripts/test does; fails under CI)",
+)
 def test_sha256_file_matches_openssl(model: tuple[Path, dict[str, bytes]]) -> None:
     root, files = model
     for rel in files:
@@ -516,14 +519,25 @@ def test_progress_enabled_rules(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_progress_draws_throttled_and_ends_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     out = FakeTTY()
-    with Progress(10 * 1024 * 1024, "sha256", stream=out) as p:
-        for _ in range(1024):
-            p.advance(10 * 1024)
+    now = [1000.0]  # an injected clock, stepped by binary fractions (exact in floating point)
+    step = 10 * 1024
+    with Progress(120 * step, "sha256", stream=out, clock=lambda: now[0]) as p:
+        for _ in range(100):  # a burst at one instant: drawn once
+            p.advance(step)
+        assert out.getvalue().count("\r") == 1
+        for _ in range(10):  # 0.25 s apart, past the 0.1 s interval: every one drawn
+            now[0] += 0.25
+            p.advance(step)
+        assert out.getvalue().count("\r") == 11
+        for _ in range(10):  # 0.0625 s apart: every second one drawn
+            now[0] += 0.0625
+            p.advance(step)
+        assert out.getvalue().count("\r") == 16
     text = out.getvalue()
-    assert text.endswith("\n")
-    assert text.count("\r") <= 5  # 1024 advances in well under a second: throttled
-    assert "10.0 MiB / 10.0 MiB (100%)" in text
-    assert "sha256" in text and "MiB/s" in text
+    assert text.count("\r") == 17 and text.endswith("\n")  # close draws the final figures
+    assert "1.2 MiB / 1.2 MiB (100%)" in text
+    assert text.rstrip().endswith("0 MiB/s")  # 1.17 MiB over 3.125 s
+    assert "sha256" in text
 
 
 def test_progress_thread_safe() -> None:

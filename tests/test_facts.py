@@ -124,7 +124,9 @@ def test_gguf_and_modelfile_directories() -> None:
     )
 
 
-@pytest.mark.skipif(not onnx_installed(), reason="the onnx extra is not installed")
+@pytest.mark.skipif(
+    not onnx_installed(), reason="the onnx extra is not installed (test extra; fails under CI)"
+)
 def test_onnx_directory() -> None:
     facts = facts_for_directory(MODELS / "tiny-onnx", cache=NO_CACHE)
     [w] = facts.weights

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import struct
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from attest.facts.card import card_license, parse_card, split_front_matter
 from attest.facts.declared import load_declared, parse_declared
 from attest.facts.gguf import (
     FILE_TYPES,
+    GGML_TYPES,
     NeedMoreData,
     UnsupportedGGUF,
     capture_gguf_header,
@@ -117,6 +119,50 @@ def test_gguf_committed_model() -> None:
         64,
     )
     assert facts.parameter_count == 8 * 16 + 8
+
+
+def test_gguf_type_tables_match_the_reference_reader() -> None:
+    # PyPI gguf (ggml's own Python package, a test dependency) is the outside reference.
+    import gguf as reference
+
+    ours = dict(GGML_TYPES)
+    assert {t.value: t.name for t in reference.GGMLQuantizationType} == ours
+    theirs = {t.value: t.name for t in reference.LlamaFileType}
+    # llama.h still defines 4 (LLAMA_FTYPE_MOSTLY_Q4_1_SOME_F16); gguf-py dropped it.
+    assert theirs == {k: v for k, v in FILE_TYPES.items() if k != 4}
+    assert FILE_TYPES[4] == "MOSTLY_Q4_1_SOME_F16"
+
+
+def test_gguf_writer_here_and_committed_model_read_by_the_reference_reader(
+    tmp_path: Path,
+) -> None:
+    # The bytes these tests hand-make, and tiny.gguf, are what ggml's own reader sees too.
+    from gguf import GGUFReader
+
+    # Quantized rows are whole blocks (Q4_K: 256 values in 144 bytes); both tensors start at 0.
+    tensors = [("token_embd.weight", 12, [256, 4]), ("output_norm.weight", 0, [64])]
+    hand_made = tmp_path / "m.gguf"
+    hand_made.write_bytes(gguf(LLAMA_KVS, tensors, data=b"\0" * (144 * 4)))
+    for path in (hand_made, MODELS / "tiny-gguf" / "tiny.gguf"):
+        data = path.read_bytes()
+        ours = parse_gguf(data, path=path.name, file_size=len(data))
+        reader = GGUFReader(path)
+        assert ours.tensor_count == len(reader.tensors)
+        assert set(ours.dtypes) == {t.tensor_type.name for t in reader.tensors}
+        assert ours.parameter_count == sum(int(t.n_elements) for t in reader.tensors)
+        file_type = reader.fields["general.file_type"]
+        assert ours.quantization == FILE_TYPES[int(file_type.parts[file_type.data[0]][0])]
+
+
+def test_gguf_unknown_types_are_marked_and_warned(caplog: pytest.LogCaptureFixture) -> None:
+    kvs = [("general.architecture", STRING, "llama"), ("general.file_type", U32, 999)]
+    with caplog.at_level(logging.WARNING, logger="attest.facts.gguf"):
+        facts = parse_gguf(gguf(kvs, [("w", 77, [4]), ("b", 0, [4])]), path="new.gguf")
+    assert facts.dtypes == ("F32", "UNKNOWN(77)")  # never a name that looks like a real type
+    assert facts.quantization is None
+    warned = [r.getMessage() for r in caplog.records]
+    assert any("new.gguf: tensor type 77 is unknown" in m for m in warned), warned
+    assert any("new.gguf: general.file_type 999 is unknown" in m for m in warned), warned
 
 
 def test_gguf_big_endian_and_v2() -> None:
@@ -238,7 +284,9 @@ def test_weight_formats_by_name() -> None:
 
 # -- ONNX -------------------------------------------------------------------------------------
 
-needs_onnx = pytest.mark.skipif(not onnx_installed(), reason="the onnx extra is not installed")
+needs_onnx = pytest.mark.skipif(
+    not onnx_installed(), reason="the onnx extra is not installed (test extra; fails under CI)"
+)
 
 
 def onnx_model(n_weights: int = 8) -> bytes:

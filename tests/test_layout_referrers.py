@@ -9,13 +9,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from attest.errors import InputError, NotFoundError
 from attest.oci import mediatypes as mt
+from attest.oci.config_schema import validate_image_index
 from attest.oci.copy import copy_artifact
 from attest.oci.layout import LayoutStore
 from attest.oci.reference import fallback_tag
@@ -62,6 +63,11 @@ def test_layout_round_trip_exact_bytes(tmp_path: Path) -> None:
     assert store.tags() == ["v1"]
     layout = json.loads((tmp_path / "lay" / "oci-layout").read_text())
     assert layout == {"imageLayoutVersion": "1.0.0"}
+    # the image-spec's own schemas as the outside oracle for what the writer left on disk
+    repo = Path(__file__).resolve().parent.parent
+    schemas = repo / "testdata" / "vectors" / "modelpack" / "oci-image-spec-v1.1.1"
+    jsonschema.validate(layout, json.loads((schemas / "image-layout-schema.json").read_text()))
+    validate_image_index(json.loads((tmp_path / "lay" / "index.json").read_text()))
     with pytest.raises(NotFoundError):
         store.get_manifest("nope")
 
@@ -155,6 +161,17 @@ def test_fallback_tag_that_is_not_an_index_is_refused(tmp_path: Path) -> None:
         attach(store, subject, "text/plain", [doc_blob("x")], mode="tag")
 
 
+def test_fallback_index_that_breaks_the_index_schema_is_refused(tmp_path: Path) -> None:
+    store = LayoutStore(tmp_path, create=True)
+    subject = make_subject(store)
+    bad = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX,
+           "manifests": [{"mediaType": mt.OCI_MANIFEST, "digest": "no digest", "size": 1}]}
+    data = json.dumps(bad).encode()
+    store.push_manifest(data, mt.OCI_INDEX, tag=fallback_tag(subject.digest))
+    with pytest.raises(InputError, match=r"invalid OCI image index: manifests\[0\]\.digest"):
+        attach(store, subject, "text/plain", [doc_blob("x")], mode="tag")
+
+
 def test_copy_between_layouts_keeps_digests(tmp_path: Path) -> None:
     src = LayoutStore(tmp_path / "src", create=True)
     subject = make_subject(src)
@@ -197,37 +214,64 @@ def test_two_processes_attaching_at_once_are_both_listed(tmp_path: Path) -> None
     assert len(discover(store, subject.digest)) == 30
 
 
+# A writer that stops at the Nth call of os.fsync or os.replace after start-up, says so, and waits
+# to be killed: every kill lands at a chosen point inside an attach, with no timing involved.
 KILL_SCRIPT = """
-import io, sys
+import os, sys
 from attest.oci.layout import LayoutStore
 from attest.oci.referrers import attach, Blob
 from attest.oci.store import Descriptor
 store = LayoutStore(sys.argv[1])
 subject = store.get_manifest("v1").descriptor
+name, stop_at = sys.argv[2], int(sys.argv[3])
+real, calls = getattr(os, name), 0
+def pausing(*args, **kwargs):
+    global calls
+    calls += 1
+    if calls == stop_at:
+        print("paused", flush=True)
+        sys.stdin.read()  # until killed
+    return real(*args, **kwargs)
+setattr(os, name, pausing)
 i = 0
-print("ready", flush=True)
 while True:
     data = (f"note {i} " * 5000).encode()
     attach(store, subject, "text/plain", [Blob(Descriptor.for_bytes("text/plain", data), data)])
     i += 1
+    print("attached", flush=True)
 """
 
 
 def test_writer_killed_mid_operation_leaves_readable_layout(tmp_path: Path) -> None:
     store = LayoutStore(tmp_path, create=True)
     subject = make_subject(store)
-    for delay in (0.3, 0.55, 0.8):
+    completed = 0
+    # Before a temp blob is synced, before a blob or index.json is renamed into place, a few
+    # attaches in.
+    stops = [("fsync", 1), ("replace", 1), ("replace", 2), ("fsync", 5), ("replace", 7)]
+    for run, (name, nth) in enumerate(stops, 1):
         proc = subprocess.Popen(
-            [sys.executable, "-c", KILL_SCRIPT, str(tmp_path)], stdout=subprocess.PIPE
-        )
-        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
-        time.sleep(delay)
+            [sys.executable, "-c", KILL_SCRIPT, str(tmp_path), name, str(nth)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        lines = []
+        while (line := proc.stdout.readline().strip()) != b"paused":
+            assert line, f"the writer exited before its {nth}th os.{name}"
+            lines.append(line)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        proc.stdin.close()  # type: ignore[union-attr]
+        proc.stdout.close()
+        completed += lines.count(b"attached")
         reopened = LayoutStore(tmp_path)
         index = json.loads((tmp_path / "index.json").read_text())  # parses: never half-written
         for entry in index["manifests"]:
             assert reopened.blob_exists(entry["digest"])  # every listed manifest is complete
         found = discover(reopened, subject.digest)
-        assert found, "the killed writer attached nothing before being killed"
+        # Every attach that returned is listed; an interrupted one is listed whole or not at all.
+        assert completed <= len(found) <= completed + run, (name, nth)
+        for referrer in found:
+            assert reopened.fetch_blob(referrer.descriptor)  # digest-checked read
         assert reopened.get_manifest("v1").descriptor.digest == subject.digest
+    assert completed > 0  # the later stops are past whole attaches

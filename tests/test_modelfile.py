@@ -386,3 +386,23 @@ def test_untested_label_marks_files() -> None:
 def test_go_glob_syntax(pattern: str, matches: list[str], misses: list[str]) -> None:
     mf = Modelfile(models=[pattern])
     assert {p for p, _, _ in classify_files(matches + misses, mf)} == set(matches)
+
+
+def test_pack_reads_the_modelfile_with_load_modelfile(tmp_path: Path) -> None:
+    # pack goes through load_modelfile: a non-UTF-8 Modelfile is a clear input error (it was an
+    # internal error), and the annotation keeps the file as written, BOM included.
+    from attest.oci.layout import LayoutStore
+    from attest.oci.modelpack import pack
+
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    (model / "Modelfile").write_bytes(b"NAME \xff\nMODEL model.safetensors\n")
+    store = LayoutStore(tmp_path / "out", create=True)
+    with pytest.raises(InputError, match="cannot read Modelfile .*not UTF-8"):
+        pack(model, store, "v1", progress=False)
+    text = "\ufeffNAME tiny\nMODEL model.safetensors\n"
+    (model / "Modelfile").write_text(text, encoding="utf-8")
+    result = pack(model, store, "v1", progress=False)
+    annotations = store.get_manifest("v1").json()["annotations"]
+    assert annotations["org.cncf.modctl.modelfile"] == text, result

@@ -314,7 +314,7 @@ def test_acme_release_fields_and_round_trip() -> None:
     assert (config.name, config.version, config.producer) == ("acme-7b", "1.0", "Acme AI")
     assert config.type == "language"  # pipeline_tag text-generation
     assert config.repository == "https://github.com/acme/acme-7b"
-    assert config.release_license("distribution") == "Apache-2.0"
+    assert config.licenses["distribution"].name == "Apache-2.0"
     _assert_round_trip(config)
 
 

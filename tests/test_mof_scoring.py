@@ -1,13 +1,12 @@
 """MOF scoring: exact parity with the Model Openness Tool, strict MOT YAML reading, round trips.
 
-The 27 fixtures and the MOT's own results come from ``../shared/vectors/mot`` (the shared/
-checkout beside the repo): Test_Data/*.yml and Test_Data/expected_results.parsed.json.
+The 27 fixtures and the MOT's own results are copied into ``testdata/vectors/mot``
+(Test_Data/*.yml and Test_Data/expected_results.parsed.json; origins in its README).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +30,14 @@ from attest.mof.config import ComponentEntry, ReleaseLicense
 from attest.mof.licenses import mot_license
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MOT = REPO_ROOT.parent / "shared" / "vectors" / "mot"
+MOT = REPO_ROOT / "testdata" / "vectors" / "mot"  # see testdata/vectors/README.md
 FIXTURES = MOT / "Test_Data"
 
 
-def _require_vectors() -> None:
-    if FIXTURES.is_dir():
-        return
-    why = f"MOT vectors not found at {MOT} (the shared/ checkout beside the repo)"
-    if os.environ.get("CI"):
-        pytest.fail(why + "; CI must provide them")
-    pytest.skip(why + "; skipped outside CI only")
-
-
 def _fixture_names() -> list[str]:
-    names = sorted(p.name for p in FIXTURES.glob("*.yml")) if FIXTURES.is_dir() else []
-    return names or ["<vectors missing>"]
+    names = sorted(p.name for p in FIXTURES.glob("*.yml"))
+    assert names, f"no MOT fixtures in {FIXTURES}"  # fails collection rather than skipping
+    return names
 
 
 def _expected() -> dict[str, dict[str, Any]]:
@@ -59,14 +50,12 @@ def _expected() -> dict[str, dict[str, Any]]:
 
 
 def test_all_27_fixtures_are_present() -> None:
-    _require_vectors()
     assert len(list(FIXTURES.glob("*.yml"))) == 27
     assert len(_expected()) == 27
 
 
 @pytest.mark.parametrize("fixture", _fixture_names())
 def test_fixture_matches_mot(fixture: str) -> None:
-    _require_vectors()
     config = load_mot_yaml(FIXTURES / fixture)
     expected = _expected()[config.name]
     report = score(config)
@@ -79,7 +68,6 @@ def test_fixture_matches_mot(fixture: str) -> None:
 
 def test_fixtures_exercise_every_rule() -> None:
     """Guard against a fixture set that stops testing something: each rule is hit."""
-    _require_vectors()
     reports = [score(load_mot_yaml(FIXTURES / n)) for n in _fixture_names()]
     assert {r.mof_class for r in reports} == {None, 1, 2, 3}
     statuses = {c.status for r in reports for c in r.components}
@@ -361,7 +349,6 @@ def _mot_schema() -> dict[str, Any]:
 
 @pytest.mark.parametrize("fixture", _fixture_names())
 def test_export_is_schema_valid_and_rescores_the_same(fixture: str) -> None:
-    _require_vectors()
     report = score(load_mot_yaml(FIXTURES / fixture))
     text = dump_mot_yaml(report)
     doc = yaml.safe_load(text)
@@ -448,7 +435,6 @@ def test_mot_license_reduction(expression: str, expected: str) -> None:
 
 
 def test_shipped_licence_data_is_the_mot_data() -> None:
-    _require_vectors()
     spdx = json.loads((MOT / "licenses" / "licenses.json").read_text(encoding="utf-8"))
     mof = json.loads((MOT / "licenses" / "mof-licenses.json").read_text(encoding="utf-8"))
     lic_dir = framework().data_dir / "licenses"
@@ -459,7 +445,6 @@ def test_shipped_licence_data_is_the_mot_data() -> None:
 
 
 def test_shipped_components_match_mot_settings() -> None:
-    _require_vectors()
     settings = yaml.safe_load((MOT / "config" / "mof.settings.yml").read_text(encoding="utf-8"))
     mot = {c["id"]: c for c in settings["components"]}
     ours = framework().components
@@ -477,7 +462,6 @@ def test_shipped_components_match_mot_settings() -> None:
 
 
 def test_shipped_schema_is_the_mot_schema() -> None:
-    _require_vectors()
     ours = _mot_schema()
     assert ours.pop("$comment").startswith("Copied unchanged")
     assert ours == json.loads((MOT / "schema" / "mof_schema.json").read_text(encoding="utf-8"))

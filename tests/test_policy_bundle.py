@@ -84,6 +84,7 @@ def test_bundle_structure_of_the_library() -> None:
         "freshness",
         "identity",
         "mof",
+        "notation",
         "provenance",
         "sbom",
         "signatures",

@@ -109,29 +109,6 @@ def test_a_module_name_is_loaded_once(engine: PolicyEngine) -> None:
         engine.load_module("demo.rego", MODULE)
 
 
-def test_builtins_call_python(engine: PolicyEngine) -> None:
-    calls: list[tuple[object, ...]] = []
-
-    def digest_prefix(text: str, n: int) -> str:
-        calls.append((text, n))
-        return text[: int(n)]
-
-    engine.register_builtin("attest.prefix", 2, digest_prefix)
-    engine.load_module("b.rego", "package b\nimport rego.v1\np := attest.prefix(input.s, 7)\n")
-    assert engine.eval("data.b.p", {"s": "sha256:abcdef"}) == "sha256:"
-    assert calls == [("sha256:abcdef", 7)]
-
-
-def test_a_failing_builtin_is_a_policy_error(engine: PolicyEngine) -> None:
-    def boom(_: object) -> object:
-        raise ValueError("no such key")
-
-    engine.register_builtin("boom", 1, boom)
-    engine.load_module("c.rego", "package c\nimport rego.v1\nz := boom(1)\n")
-    with pytest.raises(PolicyError, match="no such key"):
-        engine.eval("data.c.z")
-
-
 def test_runtime_errors_are_policy_errors(engine: PolicyEngine) -> None:
     engine.load_module("d.rego", "package d\nimport rego.v1\nx := input.a / input.b\n")
     assert engine.eval("data.d.x", {"a": 4, "b": 2}) == 2

@@ -293,7 +293,7 @@ def test_git_checkout_of_the_model_directory(tmp_path: Path, packed: bool) -> No
     assert "s3cret" not in json.dumps(st)
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (fails under CI)")
 def test_real_git_repository(tmp_path: Path) -> None:
     env = {
         "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",

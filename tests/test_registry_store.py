@@ -274,15 +274,6 @@ def test_oci_subject_header_is_reported(referrers_api_registry: ReferrersApiServ
     assert result.oci_subject == subject.digest
 
 
-def test_delete_manifest(registry: Registry) -> None:
-    store = store_for(registry)
-    digest = push_image(store, tag="gone").digest
-    store.delete_manifest(digest)
-    assert not store.manifest_exists(digest)
-    with pytest.raises(NotFoundError):
-        store.delete_manifest(digest)
-
-
 def test_tags_paginate_and_missing_repo_has_none(
     referrers_api_registry: ReferrersApiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

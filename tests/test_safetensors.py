@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import struct
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,27 @@ def test_committed_tiny_llm() -> None:
 def test_committed_with_modelfile() -> None:
     info = read_safetensors_header(TESTDATA / "models" / "with-modelfile" / "model.safetensors")
     assert (info.tensor_count, info.dtypes, info.parameter_count) == (3, ("F32",), 146)
+
+
+def test_the_reference_reader_agrees(tmp_path: Path) -> None:
+    # PyPI safetensors (Hugging Face's own reader) as the outside oracle, on the committed models
+    # and on a file this module's writer made.
+    from safetensors import safe_open
+
+    made = _file(tmp_path, {"a": ("F16", [3, 4]), "b": ("BF16", [5])}, {"k": "v"})
+    for path in (
+        TESTDATA / "models" / "tiny-llm" / "model.safetensors",
+        TESTDATA / "models" / "with-modelfile" / "model.safetensors",
+        made,
+    ):
+        ours = read_safetensors_header(path)
+        with safe_open(path, framework="numpy") as f:
+            names = list(f.keys())
+            slices = [f.get_slice(n) for n in names]
+            assert ours.tensor_count == len(names)
+            assert set(ours.dtypes) == {s.get_dtype() for s in slices}
+            assert ours.parameter_count == sum(math.prod(s.get_shape()) for s in slices)
+            assert ours.metadata == (f.metadata() or {})
 
 
 # --- rejecting bad files ------------------------------------------------------------------------

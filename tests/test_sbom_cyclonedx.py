@@ -39,8 +39,8 @@ from attest.stages.sbom.cyclonedx import (
     build_cyclonedx,
     cyclonedx_to_facts,
     schema_errors,
-    serialize,
 )
+from attest.stages.sbom.stage import document_bytes
 
 MT = "application/vnd.cncf.model"
 
@@ -395,13 +395,13 @@ def test_layout_subject_has_no_registry_parts() -> None:
 
 
 def test_deterministic_bytes() -> None:
-    first = serialize(build_cyclonedx(full_facts()))
+    first = document_bytes(build_cyclonedx(full_facts()))
     shuffled = full_facts()
     shuffled.files.reverse()
-    assert serialize(build_cyclonedx(full_facts())) == first
-    assert serialize(build_cyclonedx(shuffled)) == first
-    bare = serialize(build_cyclonedx(minimal_facts()))
-    assert serialize(build_cyclonedx(minimal_facts())) == bare
+    assert document_bytes(build_cyclonedx(full_facts())) == first
+    assert document_bytes(build_cyclonedx(shuffled)) == first
+    bare = document_bytes(build_cyclonedx(minimal_facts()))
+    assert document_bytes(build_cyclonedx(minimal_facts())) == bare
 
 
 def test_serial_number_follows_subject_or_files() -> None:
@@ -417,7 +417,7 @@ def test_serial_number_follows_subject_or_files() -> None:
 
 def test_round_trip_full(full_doc: dict[str, Any]) -> None:
     facts = full_facts()
-    assert cyclonedx_to_facts(json.loads(serialize(full_doc))) == {
+    assert cyclonedx_to_facts(json.loads(document_bytes(full_doc))) == {
         "name": facts.name,
         "version": facts.version,
         "licenses": ["Apache-2.0"],

@@ -19,7 +19,6 @@ from attest.stages.sbom import spdx2, spdx3
 from attest.stages.sbom.spdx2 import (
     build_spdx2,
     dataset_relation,
-    sbom_summary,
     spdx2_to_facts,
     validate_spdx2,
 )
@@ -36,6 +35,7 @@ from tests.sbom_fixtures import (
     MANIFEST_DIGEST,
     full_model_facts,
     minimal_model_facts,
+    sbom_summary,
 )
 
 FIXTURES = {"full": full_model_facts, "minimal": minimal_model_facts}

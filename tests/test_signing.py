@@ -795,3 +795,12 @@ def test_unsigned_statement_referrers_are_signed_once(
     ]
     sign_subject(store, subject, info, signer)
     assert unsigned_documents(store, subject, info) == []
+
+    # nothing left to sign: a usage error, and the signer is never chosen (no dev key, no browser)
+    def never() -> KeySigner:
+        raise AssertionError("the signer was chosen with nothing to sign")
+
+    with pytest.raises(UsageError, match="nothing to sign on sha256:"):
+        sign_subject(store, subject, info, never)
+    chosen = sign_subject(store, subject, info, lambda: signer, attached=False, oms=True)
+    assert chosen.signer is signer and len(chosen.signed) == 1

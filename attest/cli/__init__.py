@@ -4,8 +4,8 @@ Data goes to stdout (``--format json`` on every reporting command); logs, progre
 to stderr. Exit codes: 0 ok, 1 verification/policy failed, 2 usage or bad input,
 3 registry/network/internal error.
 
-Commands live in ``artifacts``, ``evidence``, ``signing``, ``verification`` and ``run``; shared
-options and helpers in ``common``; the group in ``app``.
+Commands live in ``artifacts``, ``evidence``, ``signing``, ``verification``, ``run`` and
+``checks``; shared options and helpers in ``common``; the group in ``app``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,18 @@ import sys
 
 import click
 
-from attest.cli import artifacts, evidence, run, signing, verification  # noqa: F401 - register
+from attest.cli import (  # noqa: F401 - register
+    artifacts,
+    checks,
+    evidence,
+    handoff,
+    report,
+    run,
+    serve,
+    signing,
+    templates,
+    verification,
+)
 from attest.cli.app import cli
 from attest.cli.common import log
 from attest.errors import AttestError

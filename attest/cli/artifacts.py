@@ -53,6 +53,9 @@ def digest(directory: Path, no_cache: bool, concurrency: int | None, fmt: str) -
 @click.option("--name", help="Model name in the config (default: Modelfile NAME or directory).")
 @click.option("--no-creation-time", is_flag=True, help="Omit createdAt: reproducible digests.")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Files hashed at once.")
+@click.option("--media-types", type=click.Choice(["cncf", "cnai"]), default="cncf",
+              show_default=True,
+              help="cnai: the legacy namespace (Harbor <= 2.15, modctl v0.2.2).")  # fmt: skip
 @registry_options
 @FORMAT
 def pack(
@@ -62,6 +65,7 @@ def pack(
     name: str | None,
     no_creation_time: bool,
     concurrency: int | None,
+    media_types: str,
     plain_http: bool,
     insecure: bool,
     fmt: str,
@@ -84,6 +88,7 @@ def pack(
         name=name,
         creation_time=not no_creation_time,
         workers=concurrency,
+        media_types=media_types,
     )
     out = {
         "reference": subject_ref(ref, result.descriptor.digest),

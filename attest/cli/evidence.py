@@ -191,7 +191,7 @@ def card_render(
     for warning in model.warnings:
         log.warning("%s", warning)
     mof_dict = None if no_mof else mof_report(model).to_dict()
-    text = render_card(model, kind, card_fmt, mof_dict)  # type: ignore[arg-type]
+    text = render_card(model, kind, card_fmt, mof_dict)
     if output:
         atomic_write(output, text.encode())
     else:
@@ -226,7 +226,7 @@ def card_lint(
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {file}: {exc}") from None
     facts = load_facts(subject, facts_file, plain_http, insecure)[0] if subject else None
-    findings = lint_card(text, str(file), facts, kind)  # type: ignore[arg-type]
-    click.echo(render_findings(findings, str(file), fmt), nl=False)  # type: ignore[arg-type]
+    findings = lint_card(text, str(file), facts, kind)
+    click.echo(render_findings(findings, str(file), fmt), nl=False)
     if has_errors(findings):
         raise VerificationError(f"{file}: the card has error-level findings")

@@ -117,30 +117,21 @@ def sign(
     """
     from attest.facts.gather import subject_info
     from attest.oci.modelpack import read_subject
-    from attest.sign.oms import DEFAULT_SIGNATURE_NAME
-    from attest.sign.subject import collect_evidence, load_statements, sign_collected
+    from attest.sign.subject import load_statements, sign_subject
 
     statements = [s for f in statement_files for s in load_statements(f)]
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
     subject = read_subject(store, resolve_target(store, ref), reference)
-    evidence = collect_evidence(
-        store, subject, subject_info(subject, store), statements=statements,
-        attached=not no_attached, predicate_types=predicate_types,
-        oms=oms or oms_output is not None, oms_name=oms_name,
-        oms_signature_name=oms_output.name if oms_output else DEFAULT_SIGNATURE_NAME,
+    result = sign_subject(
+        store, subject, subject_info(subject, store),
+        lambda: choose_signer_from_flags(key, identity_token, interactive, staging, trust_config),
+        statements=statements, attached=not no_attached, predicate_types=predicate_types,
+        oms=oms, oms_name=oms_name, oms_output=oms_output,
         mode=referrers_mode,  # type: ignore[arg-type]
     )  # fmt: skip
-    if not evidence:
-        raise UsageError(
-            f"nothing to sign on {subject.digest}",
-            hint="give --statement FILE or --oms, or attach documents first (attest sbom --attach)",
-        )
-    signer = choose_signer_from_flags(key, identity_token, interactive, staging, trust_config)
-    result = sign_collected(
-        store, subject, evidence, signer, oms_output=oms_output,
-        mode=referrers_mode,  # type: ignore[arg-type]
-    )  # fmt: skip
+    signer = result.signer
+    assert signer is not None  # sign_subject chose one, as there was something to sign
     out = {
         "reference": subject_ref(ref, subject.digest),
         "digest": subject.digest,

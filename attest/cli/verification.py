@@ -14,14 +14,12 @@ from attest.cli.common import (
     choose_signer_from_flags,
     emit,
     log,
-    referrers_mode_option,
     registry_options,
-    resolve_target,
     signer_options,
-    store_for,
 )
+from attest.cli.trust_options import verify_request_options
 from attest.errors import UsageError, VerificationError
-from attest.oci.reference import parse_reference
+from attest.flows.verify import VerifyRequest
 from attest.oci.stores import StoreOptions
 
 
@@ -118,101 +116,26 @@ def policy_push(
 
 @cli.command()
 @click.argument("reference")
-@click.option("--key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Public key for key-signed bundles (PEM; cosign.pub works too).")  # fmt: skip
-@click.option("--identity", help="Exact signer identity (certificate SAN) for keyless bundles.")
-@click.option("--identity-regexp", help="Fully anchored regular expression for the identity.")
-@click.option(
-    "--issuer", help="Exact OIDC issuer, e.g. https://token.actions.githubusercontent.com"
-)
-@click.option("--repository", help="GitHub: the source repository (owner/repo) in the certificate.")
-@click.option("--workflow-ref", help="GitHub: owner/repo/.github/workflows/F.yml@REF that signed.")
-@click.option("--trust-config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Client trust config of a private Sigstore instance.")  # fmt: skip
-@click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
-@click.option("--offline", is_flag=True,
-              help="No call to any Sigstore service: the trust root at hand only.")  # fmt: skip
-@click.option(
-    "--policy", "policy_source", help="Rego policy: a directory, a .rego file or an OCI ref."
-)
-@click.option("--params", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Policy parameters (JSON or YAML).")  # fmt: skip
-@click.option("--mode", type=click.Choice(["enforce", "warn", "off"]), default="enforce",
-              show_default=True, help="What policy violations do.")  # fmt: skip
-@click.option("--entrypoint", help="Policy package with deny/warn (default: attest.main).")
-@ENGINE_OPTION
-@OPA_URL_OPTION
+@verify_request_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
               show_default=True)  # fmt: skip
-@registry_options
-@referrers_mode_option
-def verify(
-    reference: str,
-    key: Path | None,
-    identity: str | None,
-    identity_regexp: str | None,
-    issuer: str | None,
-    repository: str | None,
-    workflow_ref: str | None,
-    trust_config: Path | None,
-    staging: bool,
-    offline: bool,
-    policy_source: str | None,
-    params: Path | None,
-    mode: str,
-    entrypoint: str | None,
-    engine: str,
-    opa_url: str | None,
-    fmt: str,
-    plain_http: bool,
-    insecure: bool,
-    referrers_mode: str,
-) -> None:
+def verify(reference: str, request: VerifyRequest, fmt: str) -> None:
     """Verify every signed referrer of an artifact, then (with --policy) judge the report.
 
     Exit 1 when a signature fails, when nothing verifies, or on policy violations (enforce).
+
+    \b
+    Example:
+      attest verify registry.example/models/llm:v1 \\
+        --identity https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1 \\
+        --issuer https://token.actions.githubusercontent.com --policy policies/
     """
-    from attest.verify.identity import IdentityPolicy
+    from attest.flows.verify import verify_reference
     from attest.verify.render import render_report
-    from attest.verify.verifier import VerifyOptions, verify_subject
 
-    ref = parse_reference(reference)
-    store = store_for(ref, plain_http, insecure)
-    subject = store.get_manifest(resolve_target(store, ref)).descriptor
-    options = VerifyOptions(
-        key=key,
-        identity=IdentityPolicy(identity, identity_regexp, issuer, repository, workflow_ref),
-        trust_config=trust_config, staging=staging, offline=offline,
-        referrers_mode=referrers_mode,  # type: ignore[arg-type]
-    )  # fmt: skip
-    report = verify_subject(store, subject, str(ref.with_digest(subject.digest)), options)
-    decision = None
-    if policy_source and not Path(policy_source).exists() and mode != "off":
-        # a policy from a registry is obeyed only once its own signature verifies, and the
-        # bundle evaluated is the one verified (pinned by digest)
-        from attest.policy.signing import verify_policy_bundle
-
-        store_options = StoreOptions(plain_http=plain_http, insecure=insecure)
-        policy_source = verify_policy_bundle(policy_source, options, store_options)
-    if (policy_source or params) and mode != "off":
-        from attest.policy.cli_glue import evaluate_policy
-
-        decision = evaluate_policy(
-            report.to_dict(), policy_source, params, engine=engine, opa_url=opa_url,
-            plain_http=plain_http, insecure=insecure, mode=mode, entrypoint=entrypoint,
-        )  # fmt: skip
-    click.echo(render_report(report, decision, fmt), nl=False)
-    if report.failures:
-        raise VerificationError(f"{len(report.failures)} signature(s) failed: {report.failures[0]}")
-    if not report.verified:
-        raise VerificationError(
-            f"no verified signature on {subject.digest}",
-            hint="sign with `attest sign` or `attest run`; give --key or --identity/--issuer",
-        )
-    if decision is not None and decision.failed:
-        first = decision.violations[0]
-        raise VerificationError(
-            f"policy: {len(decision.violations)} violation(s): [{first.code}] {first.msg}"
-        )
+    outcome = verify_reference(reference, request)
+    click.echo(render_report(outcome.report, outcome.decision, fmt), nl=False)
+    outcome.raise_for_failure()
+    decision = outcome.decision
     if decision is not None and decision.violations:
         log.warning("policy (warn mode): %d violation(s)", len(decision.violations))

@@ -147,8 +147,10 @@ def _model_index(index: Any, path: str, notes: list[str]) -> list[MetricFact]:
         for result in results if isinstance(results, list) else []:
             if not isinstance(result, dict):
                 continue
-            task = result.get("task") if isinstance(result.get("task"), dict) else {}
-            dataset = result.get("dataset") if isinstance(result.get("dataset"), dict) else {}
+            task = result.get("task")
+            task = task if isinstance(task, dict) else {}
+            dataset = result.get("dataset")
+            dataset = dataset if isinstance(dataset, dict) else {}
             for metric in result.get("metrics") or []:
                 if not isinstance(metric, dict) or "type" not in metric or "value" not in metric:
                     notes.append(f"{path}: a model-index metric without type or value; skipped")

@@ -13,6 +13,7 @@ never reading any byte twice.
 
 from __future__ import annotations
 
+import logging
 import math
 import struct
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from typing import Any
 
 from attest.errors import InputError
 from attest.facts.model import WeightFacts
+
+log = logging.getLogger(__name__)
 
 MAGIC = b"GGUF"
 # The metadata of real models (a 256k-token vocabulary with merges) stays well under 64 MiB.
@@ -32,13 +35,14 @@ MAX_ARRAY_DEPTH = 4
 KEEP_STRING = 1024
 KEEP_ARRAY = 16
 
-# ggml_type (ggml.h); gaps are types removed from the format.
+# ggml_type (ggml.h); gaps are types removed from the format. tests/test_facts_readers.py checks
+# both tables against the reference reader (PyPI ``gguf``, GGMLQuantizationType/LlamaFileType).
 GGML_TYPES = {
     0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1",
     10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS",
     17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S",
     23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M",
-    30: "BF16", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4",
+    30: "BF16", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4", 40: "NVFP4", 41: "Q1_0",
 }  # fmt: skip
 
 # llama_ftype (llama.h), the value of general.file_type.
@@ -51,7 +55,8 @@ FILE_TYPES = {
     22: "MOSTLY_IQ3_XS", 23: "MOSTLY_IQ3_XXS", 24: "MOSTLY_IQ1_S", 25: "MOSTLY_IQ4_NL",
     26: "MOSTLY_IQ3_S", 27: "MOSTLY_IQ3_M", 28: "MOSTLY_IQ2_S", 29: "MOSTLY_IQ2_M",
     30: "MOSTLY_IQ4_XS", 31: "MOSTLY_IQ1_M", 32: "MOSTLY_BF16", 36: "MOSTLY_TQ1_0",
-    37: "MOSTLY_TQ2_0", 38: "MOSTLY_MXFP4_MOE",
+    37: "MOSTLY_TQ2_0", 38: "MOSTLY_MXFP4_MOE", 39: "MOSTLY_NVFP4", 40: "MOSTLY_Q1_0",
+    1024: "GUESSED",
 }  # fmt: skip
 
 # Metadata value types: scalar struct codes (type 8 = string, 9 = array).
@@ -206,7 +211,7 @@ def _parse(data: bytes, *, path: str, file_size: int | None) -> tuple[WeightFact
         ggml_type = r.unpack("I")
         r.unpack("Q")  # offset into the data section: not needed for facts
         params += math.prod(dims)
-        dtypes.add(GGML_TYPES.get(ggml_type, f"type{ggml_type}"))
+        dtypes.add(_dtype_name(ggml_type, path))
 
     arch = kv.get("general.architecture")
     arch = arch if isinstance(arch, str) else None
@@ -220,11 +225,35 @@ def _parse(data: bytes, *, path: str, file_size: int | None) -> tuple[WeightFact
         parameter_count=params if n_tensors else _int_or_none(declared_params),
         dtypes=tuple(sorted(dtypes)),
         architecture=arch,
-        quantization=FILE_TYPES.get(file_type) if isinstance(file_type, int) else None,
+        quantization=_file_type_name(file_type, path),
         context_length=_int_or_none(context),
         metadata={"gguf.version": version, **{k: _summary(v) for k, v in sorted(kv.items())}},
     )
     return facts, r.pos
+
+
+def unknown_name(code: int) -> str:
+    """How a type code newer than the tables is recorded: plainly not a real type name."""
+    return f"UNKNOWN({code})"
+
+
+def _dtype_name(ggml_type: int, path: str) -> str:
+    name = GGML_TYPES.get(ggml_type)
+    if name is None:
+        name = unknown_name(ggml_type)
+        log.warning("%s: tensor type %d is unknown to attest (a newer ggml?); recorded as %s",
+                    path, ggml_type, name)  # fmt: skip
+    return name
+
+
+def _file_type_name(file_type: Any, path: str) -> str | None:
+    if not isinstance(file_type, int) or isinstance(file_type, bool):
+        return None
+    name = FILE_TYPES.get(file_type)
+    if name is None:
+        log.warning("%s: general.file_type %d is unknown to attest (a newer llama.cpp?); "
+                    "no quantization recorded", path, file_type)  # fmt: skip
+    return name
 
 
 def _int_or_none(value: Any) -> int | None:

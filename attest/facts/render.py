@@ -113,18 +113,18 @@ def facts_to_text(facts: ModelFacts) -> str:
     if facts.kitfile:
         add("Kitfile       yes")
     if facts.declared:
-        d = facts.declared
-        add(f"Declared      {d.path}")
+        decl = facts.declared
+        add(f"Declared      {decl.path}")
         for label, value in (
-            ("paper", d.paper_url),
-            ("technical report", d.technical_report_url),
-            ("source", d.source_repository),
-            ("commit", d.source_commit),
-            ("authors", ", ".join(d.authors)),
+            ("paper", decl.paper_url),
+            ("technical report", decl.technical_report_url),
+            ("source", decl.source_repository),
+            ("commit", decl.source_commit),
+            ("authors", ", ".join(decl.authors)),
         ):
             if value:
                 add(f"  {label}: {value}")
-        for component, paths in d.components.items():
+        for component, paths in decl.components.items():
             add(f"  component {component}: {', '.join(paths)}")
     if facts.warnings:
         add("")

@@ -18,7 +18,7 @@ import posixpath
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from attest.errors import InputError
 from attest.facts.licenses import SPDX_HEADER_BYTES, is_license_file
@@ -33,9 +33,8 @@ from attest.oci.extract import (  # the one tar-streaming implementation
     open_tar,
     read_errors,
 )
-from attest.oci.modelfile import classify_files, parse_modelfile
+from attest.oci.modelfile import MODELFILE_MAX_SIZE, classify_files, parse_modelfile
 from attest.oci.modelpack import (
-    MODELFILE_MAX_SIZE,
     ModelLayer,
     Subject,
     list_model_files,
@@ -207,7 +206,7 @@ class DirectorySource(ModelSource):
             stream: IO[bytes] = open(self.root / path, "rb")  # noqa: SIM115 - caller closes
         except OSError as exc:
             raise InputError(f"cannot read {self.root / path}: {exc.strerror or exc}") from None
-        return stream if max_bytes is None else _Limited(stream, max_bytes)
+        return stream if max_bytes is None else cast(IO[bytes], _Limited(stream, max_bytes))
 
     def read_header(self, path: str) -> bytes:
         fact = self.file(path)
@@ -310,17 +309,18 @@ class SubjectSource(ModelSource):
 
     def _keep_member(self, name: str, size: int, kind: str, stream: IO[bytes]) -> str:
         member = HashingReader(stream)
+        reader = cast(IO[bytes], member)  # the readers below call only read()
         fmt = weight_format(name)
         if kind == "weight" and fmt in HEADER_FORMATS:
             kept = _Member(b"", whole=False)
             try:
-                kept.header = capture_header(fmt, member, path=name, size=size)
+                kept.header = capture_header(fmt, reader, path=name, size=size)
             except Exception as exc:  # re-raised when the header is asked for
                 kept.header_error = exc
         elif kind != "weight" and is_wanted(name) and size <= WANTED_LIMIT:
-            kept = _Member(_read_up_to(member, size), whole=True)
+            kept = _Member(_read_up_to(reader, size), whole=True)
         elif kind != "weight":
-            head = _read_up_to(member, HEAD_BYTES)
+            head = _read_up_to(reader, HEAD_BYTES)
             kept = _Member(head, whole=len(head) == size)
         else:
             kept = _Member(b"", whole=False)
@@ -338,7 +338,7 @@ class SubjectSource(ModelSource):
             if max_bytes is not None and max_bytes >= fact.size and fact.size <= WANTED_LIMIT:
                 return io.BytesIO(self.store.fetch_blob(layer.descriptor))
             blob = self.store.open_blob(layer.descriptor)
-            return blob if max_bytes is None else _Limited(blob, max_bytes)
+            return blob if max_bytes is None else cast(IO[bytes], _Limited(blob, max_bytes))
         kept = self._members[path]
         wanted = fact.size if max_bytes is None else min(max_bytes, fact.size)
         if not kept.whole and wanted > len(kept.data):

@@ -65,7 +65,3 @@ class MofConfig:
             if e.name == name:
                 found = e
         return found
-
-    def release_license(self, kind: str) -> str | None:
-        lic = self.licenses.get(kind)
-        return lic.name if lic and lic.name else None

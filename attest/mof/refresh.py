@@ -4,7 +4,7 @@
 
 PATH_TO_MOT holds the MOT's ``licenses/licenses.json`` and ``licenses/mof-licenses.json``. The
 output is deterministic, so a test compares the shipped files with what this renders from the
-MOT data in ``shared/vectors/mot`` and fails when they drift apart. ``mof/licenses/open.yaml``
+MOT data in ``testdata/vectors/mot`` and fails when they drift apart. ``mof/licenses/open.yaml``
 is not generated: it copies a constant from the MOT's PHP source (see its header).
 """
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # OCI image-spec v1.1
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -48,6 +50,15 @@ ANNOTATION_KIT_FILEPATH = "ml.kitops.modelkit.layer.path"
 
 # Sigstore / evidence (used by later stages; listed here so there is one table)
 SIGSTORE_BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+# Notary Project (notation) signatures: the referrer's artifactType, or its config.mediaType in
+# the legacy form; one layer, the envelope (JWS or COSE); the signed payload's type.
+NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
+NOTATION_JWS = "application/jose+json"
+NOTATION_COSE = "application/cose"
+NOTATION_ENVELOPES = (NOTATION_JWS, NOTATION_COSE)
+NOTATION_PAYLOAD = "application/vnd.cncf.notary.payload.v1+json"
+ANNOTATION_NOTATION_THUMBPRINTS = "io.cncf.notary.x509chain.thumbprint#S256"
 
 
 def model_layer_type(kind: str, encoding: str = "raw") -> str:
@@ -100,3 +111,30 @@ def file_metadata_annotation(annotations: dict[str, str] | None) -> str | None:
         if key in annotations:
             return annotations[key]
     return None
+
+
+def to_legacy_namespace(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The same ModelPack manifest in the legacy ``cnai`` namespace (``attest pack --media-types
+    cnai``): what Harbor up to 2.15 and modctl v0.2.2 recognise. Every media type and
+    annotation key moves from ``vnd.cncf``/``org.cncf`` to ``vnd.cnai``/``org.cnai``; values,
+    digests and the config document are unchanged."""
+
+    def move(text: str) -> str:
+        return text.replace("application/vnd.cncf.model.", "application/vnd.cnai.model.", 1) \
+            .replace("org.cncf.", "org.cnai.", 1)
+
+    def keys(notes: dict[str, str] | None) -> dict[str, str] | None:
+        return None if notes is None else {move(k): v for k, v in notes.items()}
+
+    out = dict(manifest)
+    if "artifactType" in out:
+        out["artifactType"] = move(out["artifactType"])
+    out["config"] = {**out["config"], "mediaType": move(out["config"]["mediaType"])}
+    out["layers"] = [
+        {**layer, "mediaType": move(layer["mediaType"]),
+         **({"annotations": keys(layer["annotations"])} if "annotations" in layer else {})}
+        for layer in out["layers"]
+    ]  # fmt: skip
+    if "annotations" in out:
+        out["annotations"] = keys(out["annotations"])
+    return out

@@ -37,6 +37,9 @@ from pathlib import Path
 from attest.errors import InputError
 from attest.oci.mediatypes import ANNOTATION_UNTESTED
 
+# A Modelfile (or Kitfile): a few KB of directives.
+MODELFILE_MAX_SIZE = 1024 * 1024
+
 # Layer kinds in the order modctl's build processors run (= manifest layer order). DATASET comes
 # last: modctl parses DATASET but never packages it; attest DOES package DATASET files as
 # `dataset` layers, because the datasets a model ships are evidence for later MOF scoring.
@@ -148,6 +151,8 @@ class Modelfile:
     # `--label=KEY=VALUE` flags per (kind, pattern), e.g. modctl's generated
     # `MODEL --label=org.cncf.model.file.mediatype.untested=true big.unknown`.
     labels: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # the file as read, byte for byte as text (pack stores it as the manifest annotation)
+    text: str = ""
 
     def patterns(self, kind: str) -> list[str]:
         """The patterns of one layer kind (``weight.config``, ``weight``, ``code``, ...)."""
@@ -165,13 +170,18 @@ class Modelfile:
 
 
 def load_modelfile(path: str | Path) -> Modelfile:
-    """Read and parse the Modelfile at ``path``."""
+    """Read and parse the Modelfile at ``path`` (``.text`` keeps it as read, BOM included)."""
+    from attest.yamlio import read_user_file  # the one capped reader of small user files
+
     p = Path(path)
+    raw = read_user_file(p, "a Modelfile", MODELFILE_MAX_SIZE)  # no FIFOs, nothing past the cap
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read Modelfile {p}: {exc}") from exc
-    return parse_modelfile(text, source=str(p))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read Modelfile {p}: not UTF-8 ({exc.reason})") from None
+    parsed = parse_modelfile(text, source=str(p))
+    parsed.text = text
+    return parsed
 
 
 def parse_modelfile(text: str, *, source: str = "Modelfile") -> Modelfile:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import logging
 import os
 import posixpath
 import stat
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from attest import jsonio
 from attest.errors import InputError
@@ -30,13 +31,9 @@ from attest.oci import limits
 from attest.oci import mediatypes as mt
 from attest.oci.config_schema import validate_image_manifest, validate_model_config
 from attest.oci.digest import DigestCache, FileDigest, digest_files
-from attest.oci.modelfile import Modelfile, classify_files, parse_modelfile
+from attest.oci.modelfile import Modelfile, classify_files, load_modelfile
 from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
 from attest.progress import Progress, ProgressReader
-from attest.yamlio import read_user_file
-
-# A Modelfile or Kitfile: a few KB of directives.
-MODELFILE_MAX_SIZE = 1024 * 1024
 
 # Formats by weight-file extension, as the ModelPack config's `format` names them.
 WEIGHT_FORMATS = {
@@ -57,6 +54,8 @@ WEIGHT_FORMATS = {
     ".ckpt": "ckpt",
 }
 
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ModelLayer:
@@ -98,6 +97,7 @@ class Subject:
     config: dict[str, Any]
     layers: list[ModelLayer]
     flavour: str  # "modelpack", "modelpack-legacy" (cnai), "kitops"
+    config_errors: list[str] = field(default_factory=list)  # why the config was not used
 
     @property
     def digest(self) -> str:
@@ -118,6 +118,7 @@ class Subject:
             "config": self.config,
             "annotations": self.annotations,
             "layers": [layer.to_dict() for layer in self.layers],
+            **({"configErrors": self.config_errors} if self.config_errors else {}),
         }
 
 
@@ -159,10 +160,18 @@ def parse_subject(store: Store, fetched: Manifest, reference: str) -> Subject:
             f"(artifactType {manifest.get('artifactType')!r}, config {config_desc.media_type!r})"
         )
     config = parse_json_object(store.fetch_blob(config_desc), f"config of {reference}")
+    config_errors: list[str] = []
     if flavour == "modelpack":
         # Legacy cnai configs predate the current schema and KitOps has its own: only the
-        # current namespace is held to the current schema.
-        validate_model_config(config)
+        # current namespace is held to the current schema. A config that fails it (AIKit's
+        # packager writes `{}`) is reported and read as empty: the facts then come from the
+        # layers themselves, and nothing downstream reads unchecked config fields.
+        try:
+            validate_model_config(config)
+        except InputError as e:
+            log.warning("%s: %s; reading the model from its layers only", reference, e.message)
+            config_errors.append(e.message)
+            config = {}
     layers = [_parse_layer(d, i, reference) for i, d in enumerate(manifest.get("layers") or [])]
     seen: dict[str, int] = {}
     for i, layer in enumerate(layers):
@@ -181,6 +190,7 @@ def parse_subject(store: Store, fetched: Manifest, reference: str) -> Subject:
         config=config,
         layers=layers,
         flavour=flavour,
+        config_errors=config_errors,
     )
 
 
@@ -361,6 +371,7 @@ def pack(
     workers: int | None = None,
     cache: DigestCache | None = None,
     on_upload: Callable[[str, bool], None] | None = None,
+    media_types: str = "cncf",
 ) -> PackResult:
     """Pack directory ``source`` into ``store`` as a ModelPack artifact (one raw layer a file).
 
@@ -374,12 +385,7 @@ def pack(
     if modelfile_path is None and (source / "Modelfile").is_file():
         modelfile_path = source / "Modelfile"
     if modelfile_path is not None:
-        raw = read_user_file(modelfile_path, "a Modelfile", MODELFILE_MAX_SIZE)
-        try:
-            modelfile_text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InputError(f"cannot read Modelfile {modelfile_path}: {e}") from None
-        modelfile = parse_modelfile(modelfile_text, source=str(modelfile_path))
+        modelfile = load_modelfile(modelfile_path)
     rels = list_model_files(source)
     if modelfile_path is not None and modelfile_path.resolve().parent == source.resolve():
         rels = [r for r in rels if r != modelfile_path.name]  # stored as an annotation instead
@@ -428,7 +434,9 @@ def pack(
         "layers": [d.to_dict() for d in layers],
     }
     if modelfile is not None:
-        manifest["annotations"] = {mt.ANNOTATION_MODELFILE: modelfile_text}
+        manifest["annotations"] = {mt.ANNOTATION_MODELFILE: modelfile.text}
+    if media_types == "cnai":  # Harbor <= 2.15 shows only the legacy namespace as a model
+        manifest = mt.to_legacy_namespace(manifest)
     validate_image_manifest(manifest)
     manifest_bytes = json.dumps(manifest, indent=2).encode()
 
@@ -436,7 +444,7 @@ def pack(
     with Progress(sum(d.size for d in layers), "push", enabled=progress) as bar:
         for rel, desc in zip(files, layers, strict=True):
             with open(source / rel, "rb") as stream:
-                pushed = store.push_blob(desc, ProgressReader(stream, bar))
+                pushed = store.push_blob(desc, cast(IO[bytes], ProgressReader(stream, bar)))
             if not pushed:
                 bar.advance(desc.size)  # already there: done without a byte sent
             uploaded += pushed

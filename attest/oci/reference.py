@@ -48,6 +48,10 @@ class Reference:
     def with_digest(self, digest: str) -> Reference:
         return replace(self, digest=digest)
 
+    def pinned(self, digest: str) -> Reference:
+        """Exactly ``digest``, no tag: what a deployment names so a moved tag cannot follow."""
+        return replace(self, tag=None, digest=digest)
+
     def with_tag(self, tag: str | None) -> Reference:
         return replace(self, tag=tag, digest=None)
 

@@ -27,6 +27,7 @@ from attest.errors import (
     UsageError,
 )
 from attest.oci import mediatypes as mt
+from attest.oci.config_schema import validate_image_index
 from attest.oci.reference import fallback_tag
 from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
 
@@ -178,6 +179,10 @@ def _read_fallback_index(store: Store, subject_digest: str) -> tuple[dict[str, A
             f"{store.location}:{tag} exists but is not an image index; "
             "refusing to overwrite it with a referrers index"
         )
+    try:  # whatever else is in the index is kept: it must be a valid one
+        validate_image_index(index)
+    except InputError as e:
+        raise InputError(f"{store.location}:{tag}: {e.message}", hint=e.hint) from None
     return index, current.etag
 
 

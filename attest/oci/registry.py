@@ -7,10 +7,10 @@ HTTP basic credentials or fetch a bearer token for the scope ``repository:<repo>
 come from explicit arguments, ``ATTEST_REGISTRY_USERNAME``/``ATTEST_REGISTRY_PASSWORD``, or the
 docker ``config.json`` (``auths``, ``credsStore``, ``credHelpers``).
 
-From oras-py we use only ``oras.auth.utils.parse_auth_header`` (challenge parameters). Its
-``TokenAuth`` keeps a single token for every scope, and ``load_configs`` ignores
-``$DOCKER_CONFIG``, always merges ``~/.docker/config.json`` in and lets the last file's
-``credsStore`` win, so token caching and docker config reading are done here with requests.
+Challenges are parsed by :mod:`attest.oci.challenge` (RFC 7235). oras-py is not used: its
+``parse_auth_header`` ignores unquoted parameters, its ``TokenAuth`` keeps a single token for
+every scope, and ``load_configs`` ignores ``$DOCKER_CONFIG``, so token caching and docker config
+reading are done here with requests.
 
 Transient failures (5xx, 429, dropped connections) are retried with exponential backoff; 4xx
 never are. A blob upload that fails half-way is restarted from the beginning, which needs a
@@ -41,7 +41,6 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3
-from oras.auth.utils import parse_auth_header
 
 from attest import __version__
 from attest.errors import (
@@ -53,6 +52,7 @@ from attest.errors import (
 )
 from attest.oci import limits
 from attest.oci import mediatypes as mt
+from attest.oci.challenge import find as challenge_find
 from attest.oci.reference import Reference
 from attest.oci.store import Descriptor, Manifest, PushResult, parse_json_object, validate_digest
 
@@ -240,40 +240,40 @@ class _Authenticator:
 
     def answer(self, challenge: str, scope: str) -> bool:
         """Prepare credentials for ``challenge``; False when there is nothing new to try."""
-        scheme = challenge.strip().split(" ", 1)[0].lower()
-        if scheme == "basic":
+        bearer = challenge_find(challenge, "bearer")
+        if bearer is not None:
+            self._tokens.pop(scope, None)
+            self._fetch_token(bearer.params, scope)
+            return True
+        if challenge_find(challenge, "basic") is not None:
             if self._basic or self.credentials is None:
                 return False  # already sent (and refused), or nothing to send
             self._basic = True
             return True
-        if scheme == "bearer":
-            self._tokens.pop(scope, None)
-            self._fetch_token(challenge, scope)
-            return True
         return False
 
-    def _fetch_token(self, challenge: str, scope: str) -> None:
-        parsed = parse_auth_header(challenge)
-        if not parsed.realm:
+    def _fetch_token(self, challenge: dict[str, str], scope: str) -> None:
+        realm = challenge.get("realm")
+        if not realm:
             raise RegistryError(f"{self.registry} sent a bearer challenge without a realm")
         params = {"scope": scope}
-        if parsed.service:
-            params["service"] = parsed.service
+        if challenge.get("service"):
+            params["service"] = challenge["service"]
         headers = {"Accept": "application/json"}
         creds = self.credentials
         if creds:
             headers["Authorization"] = creds.basic_header()
-        resp = self._send("GET", parsed.realm, headers=headers, params=params)
+        resp = self._send("GET", realm, headers=headers, params=params)
         if resp.status_code in (401, 403):
             raise RegistryError(
-                f"{self.registry}: the token service {parsed.realm} refused "
+                f"{self.registry}: the token service {realm} refused "
                 + (f"the credentials from {creds.source}" if creds else "anonymous access")
                 + f" for {scope}",
                 hint=self.login_hint(),
             )
         if resp.status_code != 200:
             raise RegistryError(
-                f"{self.registry}: token service {parsed.realm} answered HTTP {resp.status_code}"
+                f"{self.registry}: token service {realm} answered HTTP {resp.status_code}"
             )
         try:
             body = resp.json()
@@ -282,7 +282,7 @@ class _Authenticator:
         except (ValueError, AttributeError, TypeError):
             token, ttl = None, 0.0
         if not token:
-            raise RegistryError(f"{self.registry}: token service {parsed.realm} sent no token")
+            raise RegistryError(f"{self.registry}: token service {realm} sent no token")
         # Renew a little early so a token does not expire between check and use.
         self._tokens[scope] = (token, time.monotonic() + max(ttl - 5, 1))
 
@@ -697,16 +697,6 @@ class RegistryStore:
             )
         return PushResult(descriptor=desc, oci_subject=resp.headers.get("OCI-Subject"))
 
-    def delete_manifest(self, digest: str) -> None:
-        """Delete the manifest ``digest`` (and so every tag pointing at it)."""
-        resp = self._request("DELETE", self._manifest_url(digest), push=True)
-        if resp.status_code == 405:
-            raise RegistryError(
-                f"{self.location} does not allow deleting manifests (HTTP 405)",
-                hint="the registry must be configured with deletes enabled",
-            )
-        self._check(resp, f"manifest {digest}", (200, 202, 204))
-
     def _manifest_url(self, reference: str) -> str:
         if _is_digest(reference):
             validate_digest(reference)
@@ -746,6 +736,22 @@ class RegistryStore:
                 return []  # no such repository: no tags
             body = parse_json_object(page.content, f"tag list of {self.location}")
             found.extend(t for t in body.get("tags") or [] if isinstance(t, str))
+        return found
+
+    def catalog(self) -> list[str]:
+        """Every repository the registry lists (``GET /v2/_catalog``, all pages).
+
+        Distribution serves it; many hosted registries refuse it (then list references in a
+        file instead). Token registries need the ``registry:catalog:*`` scope, which the
+        repository-scoped token does not carry: such a refusal is a RegistryError.
+        """
+        url = self._base.rsplit("/v2/", 1)[0] + "/v2/_catalog"
+        found: list[str] = []
+        for page in self._pages(url, {"n": str(_TAGS_PAGE_SIZE)}, "catalog"):
+            if page is None:
+                raise RegistryError(f"{self.registry}: no catalog API (404)")
+            body = parse_json_object(page.content, f"catalog of {self.registry}")
+            found.extend(r for r in body.get("repositories") or [] if isinstance(r, str))
         return found
 
     def list_referrers(

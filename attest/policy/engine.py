@@ -1,8 +1,8 @@
 """The one small protocol every Rego engine implements, and the factory that picks one.
 
 Cryptography happens in Python; Rego only decides over a report of facts. So an engine needs
-four things: take modules, take data, evaluate a query against an input, and (for the embedded
-engines) call back into Python for a custom builtin. Three implementations:
+three things: take modules, take data, evaluate a query against an input (no Python builtins:
+every engine, an OPA server included, runs the same files). Three implementations:
 
 - ``regorus``   — microsoft/regorus, embedded (PyPI ``gordon-to-regorus``); the default.
 - ``opa-golib`` — real OPA as a Go shared library (PyPI ``opa-golib-python-bindings``); optional,
@@ -13,7 +13,6 @@ engines) call back into Python for a custom builtin. Three implementations:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from attest.errors import InputError, UsageError
@@ -50,8 +49,6 @@ class PolicyEngine(Protocol):
         """The value of ``query`` (a rule path such as ``data.attest.main.deny``, or any Rego
         expression) against ``input``; ``None`` when undefined. Sets come back as lists."""
 
-    def register_builtin(self, name: str, nargs: int, fn: Callable[..., Any]) -> None:
-        """Make ``fn`` callable from Rego as ``name(arg1, ..., argN)``."""
 
 
 def is_data_path(query: str) -> bool:

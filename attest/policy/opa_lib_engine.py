@@ -8,7 +8,6 @@ but runs on 3.10+; install it with
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from attest.errors import UsageError
@@ -73,9 +72,3 @@ class OpaLibEngine:
         except self._error as e:
             raise PolicyError(f"evaluating {query}: {e}") from None
         return single_binding(rows, query)
-
-    def register_builtin(self, name: str, nargs: int, fn: Callable[..., Any]) -> None:
-        try:
-            self._engine.register_function(name, fn, arity=nargs)
-        except self._error as e:
-            raise PolicyError(f"builtin {name}: {e}") from None

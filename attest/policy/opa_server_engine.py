@@ -1,8 +1,8 @@
 """An OPA server as the engine (``--engine opa --opa-url URL``), through ``opa-python-client``.
 
 The production option: the same ``.rego`` files, evaluated by a real OPA. attest pushes its
-modules (policy ids ``attest/<file>``) and data, then queries. The server cannot call back into
-Python, so custom builtins are refused; the shipped library uses none.
+modules (policy ids ``attest/<file>``) and data, then queries. Policies use only Rego's own
+builtins, so the same files run on every engine.
 
 Data is written below package paths, never over them (``PUT /v1/data/attest`` while a package
 ``attest.main`` exists would collide with the rules there), so it is pushed lazily on the first
@@ -133,12 +133,6 @@ class OpaServerEngine:
             f"query {query}", self._client.ad_hoc_query, assignment_query(query), input
         )
         return single_binding(body.get("result") or [], query)
-
-    def register_builtin(self, name: str, nargs: int, fn: Callable[..., Any]) -> None:
-        raise UsageError(
-            f"the OPA server engine cannot call Python builtins ({name})",
-            hint="use --engine regorus, or build OPA with the builtin",
-        )
 
     # -- data -------------------------------------------------------------------------------
 

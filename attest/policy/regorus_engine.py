@@ -10,7 +10,6 @@ makes one engine per thread, never shares one.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from attest.errors import UsageError
@@ -67,9 +66,3 @@ class RegorusEngine:
             raise PolicyError(f"evaluating {query}: {clean_engine_message(str(e))}") from None
         rows = json.loads(raw).get("result") or []
         return single_binding([row.get("bindings") or {} for row in rows], query)
-
-    def register_builtin(self, name: str, nargs: int, fn: Callable[..., Any]) -> None:
-        try:
-            self._engine.add_extension(name, nargs, fn)
-        except Exception as e:
-            raise PolicyError(f"builtin {name}: {clean_engine_message(str(e))}") from None

@@ -192,7 +192,7 @@ class KeylessSigner:
             raise RegistryError(f"keyless signing failed: {e}", hint=e.diagnostics()) from None
         except SigstoreError as e:
             raise RegistryError(f"keyless signing failed: {e}") from None
-        except (*_SERVICE_ERRORS, requests.RequestException) as e:
+        except (*_SERVICE_ERRORS, requests.RequestException) as e:  # type: ignore[misc]  # starred tuple
             raise RegistryError(f"keyless signing failed: {type(e).__name__}: {e}") from None
         return bundles
 

@@ -28,12 +28,21 @@ SIGNER_KINDS = ("keyless", "key", "dev-key")
 class Signer(Protocol):
     """Turns in-toto statements into Sigstore bundles (one bundle per statement, in order)."""
 
-    #: "keyless" | "key" | "dev-key"
-    kind: str
-    #: who or what signs: "alice@example.org (https://accounts.google.com)", "key <hint>"...
-    identity: str
-    #: the OIDC token's claims for keyless signing (provenance reads GitHub's), else None
-    oidc_claims: dict[str, Any] | None
+    # Read-only members: implementations may narrow them (a Literal kind, claims never None).
+    @property
+    def kind(self) -> str:
+        """"keyless" | "key" | "dev-key"."""
+        ...
+
+    @property
+    def identity(self) -> str:
+        """Who or what signs: "alice@example.org (https://accounts.google.com)", "key <hint>"..."""
+        ...
+
+    @property
+    def oidc_claims(self) -> dict[str, Any] | None:
+        """The OIDC token's claims for keyless signing (provenance reads GitHub's), else None."""
+        ...
 
     def sign_statements(self, statements: list[dict[str, Any]]) -> list[bytes]: ...
 

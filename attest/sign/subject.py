@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from attest.errors import InputError, VerificationError
+from attest import jsonio
+from attest.errors import InputError, UsageError, VerificationError
 from attest.facts.model import SubjectInfo
 from attest.fileio import atomic_write
 from attest.oci import mediatypes as mt
@@ -50,6 +52,7 @@ MAX_DOCUMENT = 64 * 1024 * 1024
 class SignResult:
     signed: list[SignedEvidence]
     oms_bundle: bytes | None = None
+    signer: Signer | None = None  # who signed (chosen only once there was something to sign)
 
 
 def load_statements(path: Path) -> list[dict[str, Any]]:
@@ -165,7 +168,7 @@ def _attached_statement(
     store: Store, layer: Descriptor, subject: Subject, where: str
 ) -> dict[str, Any] | None:
     try:
-        statement = json.loads(store.fetch_blob(layer))
+        statement = jsonio.loads(store.fetch_blob(layer), "statement")
         if not isinstance(statement, dict):
             raise InputError("not a JSON object")
         validate_statement(statement)
@@ -238,7 +241,7 @@ def sign_subject(
     store: Store,
     subject: Subject,
     info: SubjectInfo,
-    signer: Signer,
+    signer: Signer | Callable[[], Signer],
     *,
     statements: list[dict[str, Any]] | None = None,
     attached: bool = True,
@@ -248,13 +251,25 @@ def sign_subject(
     oms_output: Path | None = None,
     mode: ReferrersMode = "auto",
 ) -> SignResult:
-    """:func:`collect_evidence` then :func:`sign_collected`."""
+    """``attest sign``: :func:`collect_evidence` then :func:`sign_collected`.
+
+    ``signer`` may be a function choosing one: it is called only when there is something to sign,
+    so a run with nothing to sign never creates a dev key or opens a browser.
+    """
     evidence = collect_evidence(
         store, subject, info, statements=statements, attached=attached,
         predicate_types=predicate_types, oms=oms or oms_output is not None, oms_name=oms_name,
         oms_signature_name=oms_output.name if oms_output else DEFAULT_SIGNATURE_NAME, mode=mode,
     )  # fmt: skip
-    return sign_collected(store, subject, evidence, signer, oms_output=oms_output, mode=mode)
+    if not evidence:
+        raise UsageError(
+            f"nothing to sign on {subject.digest}",
+            hint="give --statement FILE or --oms, or attach documents first (attest sbom --attach)",
+        )
+    chosen = signer() if callable(signer) else signer
+    result = sign_collected(store, subject, evidence, chosen, oms_output=oms_output, mode=mode)
+    result.signer = chosen
+    return result
 
 
 def _is_json(media_type: str) -> bool:

@@ -56,7 +56,7 @@ def make_statement(
 def validate_statement(statement: dict[str, Any]) -> None:
     """Check a statement dict with in-toto-attestation's own validator (raises InputError)."""
     try:
-        pb = statement_pb2.Statement()  # type: ignore[attr-defined]
+        pb = statement_pb2.Statement()
         json_format.ParseDict(statement, pb, ignore_unknown_fields=False)
         _ProtoStatement.copy_from_pb(pb).validate()
     except (json_format.ParseError, ValueError) as e:

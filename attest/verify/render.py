@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from attest import __version__
+from attest.verify.notation.referrer import notation_signer
 from attest.verify.report import ReferrerResult, VerificationReport
 
 
@@ -25,6 +26,8 @@ def _signer(r: ReferrerResult) -> str:
         vouched = r.summary.get("statement")
         return f"document, vouched for by {vouched[:19]}" if vouched else "unsigned"
     s = r.signatures[0]
+    if s.kind == "notation":
+        return notation_signer(s)
     if not s.verified:
         return "NOT VERIFIED"
     if s.kind == "dev-key":

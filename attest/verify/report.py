@@ -2,7 +2,8 @@
 
 Shape (``to_dict``), as the policy library and the admission provider read it:
 ``{"subject": {...}, "referrers": [{"digest", "artifactType", "predicateType", "annotations",
-"signatures": [{"verified", "kind", "identity": {"issuer", "subject"}, "tlog", "timestamp"}],
+"signatures": [{"verified", "kind", "format", "identity": {"issuer", "subject"}, "tlog",
+"timestamp"[, "notation": {...}]}],
 "summary": {...}, "errors": []}], "verifier": {"name", "version", "time"}}``.
 """
 
@@ -17,20 +18,26 @@ from attest.oci.mediatypes import SIGSTORE_BUNDLE_V03
 @dataclass
 class SignatureResult:
     verified: bool
-    kind: str  # keyless | key | dev-key
+    kind: str  # keyless | key | dev-key | notation
     issuer: str | None = None
     subject: str | None = None
     tlog: bool = False
     timestamp: str | None = None
+    format: str = "sigstore"  # sigstore | notation
+    details: dict[str, Any] | None = None  # notation: policy, level, scheme, logged checks...
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "verified": self.verified,
             "kind": self.kind,
+            "format": self.format,
             "identity": {"issuer": self.issuer, "subject": self.subject},
             "tlog": self.tlog,
             "timestamp": self.timestamp,
         }
+        if self.details is not None:
+            out[self.format] = self.details
+        return out
 
 
 @dataclass

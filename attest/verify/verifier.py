@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from attest import __version__
+from attest import __version__, jsonio
 from attest.errors import InputError, UsageError, VerificationError
 from attest.oci import mediatypes as mt
 from attest.oci.referrers import Referrer, ReferrersMode, discover
@@ -31,6 +31,7 @@ from attest.sign.keys import dev_key_path, load_public_key
 from attest.sign.publish import ANNOTATION_BUNDLE_PREDICATE_TYPE
 from attest.stages.statement import validate_statement
 from attest.verify.identity import IdentityPolicy
+from attest.verify.notation.referrer import verify_notation_referrer
 from attest.verify.report import ReferrerResult, SignatureResult, VerificationReport
 from attest.verify.summaries import summarize
 
@@ -49,6 +50,7 @@ class VerifyOptions:
     # in-process callers (attest run) may hand over trust material they already hold
     public_key: ec.EllipticCurvePublicKey | None = None
     trusted_root: Any = None
+    notation: Any = None  # NotationSettings (trust policy + store) for notation signatures
 
 
 def load_trusted_root(options: VerifyOptions) -> Any:
@@ -82,6 +84,9 @@ def verify_subject(
             if trusted_root is None and _is_keyless(store, ref):
                 trusted_root = load_trusted_root(options)
             results.append(_verify_bundle(store, ref, subject.digest, keys, trusted_root, options))
+        elif ref.artifact_type == mt.NOTATION_SIGNATURE:
+            results.append(verify_notation_referrer(store, ref, subject, reference,
+                                                    options.notation))  # fmt: skip
         elif ref.artifact_type == STATEMENT_MEDIA_TYPE:
             results.append(_unsigned_statement(store, ref, subject.digest))
         else:
@@ -203,9 +208,9 @@ def _verify_with_keys(
 
 def _integrated_time(data: bytes) -> str | None:
     try:
-        entries = json.loads(data)["verificationMaterial"]["tlogEntries"]
+        entries = jsonio.loads(data, "bundle")["verificationMaterial"]["tlogEntries"]
         seconds = int(entries[0]["integratedTime"])
-    except (KeyError, IndexError, ValueError, TypeError):
+    except (KeyError, IndexError, ValueError, TypeError, InputError):
         return None
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -214,7 +219,7 @@ def _unsigned_statement(store: Store, ref: Referrer, subject_digest: str) -> Ref
     result = ReferrerResult(ref.descriptor.digest, ref.artifact_type,
                             ref.annotations.get(PREDICATE_ANNOTATION), ref.annotations)  # fmt: skip
     try:
-        statement = json.loads(_layer_bytes(store, ref))
+        statement = jsonio.loads(_layer_bytes(store, ref), "statement")
         validate_statement(statement)
     except (InputError, ValueError) as e:
         result.errors.append(f"unreadable statement: {e}")

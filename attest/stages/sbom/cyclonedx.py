@@ -4,7 +4,7 @@ Built in three steps: the library (``cyclonedx-python-lib``) builds and serialis
 models (metadata, components, hashes, licences, pedigree, dependencies); ``modelCard`` and ``data``,
 which the library does not model yet (its issues #911-#913), are added to the JSON; the final JSON
 is validated against the 1.6 schema shipped inside the library. The result is deterministic: the
-same facts give byte-identical JSON (see :func:`serialize`).
+same facts give byte-identical JSON (written by :func:`attest.stages.sbom.stage.document_bytes`).
 """
 
 from __future__ import annotations
@@ -116,11 +116,6 @@ def build_cyclonedx(facts: ModelFacts) -> dict[str, Any]:
             hint="this is a bug in attest; please report it with the model's facts",
         )
     return doc
-
-
-def serialize(doc: dict[str, Any]) -> bytes:
-    """The canonical bytes of a BOM: sorted keys, fixed layout, UTF-8, trailing newline."""
-    return (json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def schema_errors(doc: dict[str, Any], limit: int = 5) -> list[str]:

@@ -124,7 +124,7 @@ def validate_spdx2(doc: dict[str, Any]) -> list[str]:
 
 
 def spdx2_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
-    """The comparable summary (see :func:`sbom_summary`) of an SPDX 2.3 JSON document."""
+    """The comparable summary of an SPDX 2.3 JSON document (tests/sbom_fixtures.py: expected)."""
     document = JsonLikeDictParser().parse(doc)
     packages = {p.spdx_id: p for p in document.packages}
     roots = [
@@ -133,7 +133,7 @@ def spdx2_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
         if r.relationship_type == RelationshipType.DESCRIBES
         and r.spdx_element_id == document.creation_info.spdx_id
     ]
-    model = packages[roots[0]]
+    model = packages[str(roots[0])]
     datasets: dict[str, set[str]] = {}
     files: dict[str, str] = {}
     bases: list[str] = []
@@ -162,27 +162,6 @@ def spdx2_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
         purl=next(
             (r.locator for r in model.external_references if r.reference_type == "purl"), None
         ),
-    )
-
-
-def sbom_summary(facts: ModelFacts) -> dict[str, Any]:
-    """What an SPDX document built from ``facts`` must say, in the shape the parsers return.
-
-    ``license`` is the normalised SPDX expression or None (NOASSERTION); ``datasets`` maps each
-    dataset name to its sorted SPDX 3 relationship types; ``files`` maps path to digest.
-    """
-    datasets: dict[str, set[str]] = {}
-    for d in facts.datasets:
-        datasets.setdefault(d.name, set()).add(dataset_relation(d))
-    purl = oci_purl(facts)
-    return make_summary(
-        name=facts.name,
-        version=facts.version,
-        license=model_license(facts).expression,
-        datasets=datasets,
-        files={f.path: f.sha256 for f in facts.files},
-        base_models=list(facts.base_models),
-        purl=purl.to_string() if purl else None,
     )
 
 

@@ -124,12 +124,12 @@ def validate_spdx3(doc: dict[str, Any]) -> list[str]:
 
 
 def spdx3_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
-    """The comparable summary (:func:`~attest.stages.sbom.spdx2.sbom_summary`) of a document."""
+    """The comparable summary (:func:`~attest.stages.sbom.spdx2.spdx2_to_facts`) of a document."""
     objset = spdx3.SHACLObjectSet()
     spdx3.JSONLDDeserializer().deserialize_data(doc, objset)
     objset.link()
     document = next(iter(objset.foreach_type(spdx3.SpdxDocument)))
-    model = document.rootElement[0]
+    model: Any = document.rootElement[0]  # an ai_AIPackage once linked (validated above)
     datasets: dict[str, set[str]] = {}
     files: dict[str, str] = {}
     bases: list[str] = []
@@ -140,13 +140,13 @@ def spdx3_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
             continue
         for target in rel.to:
             if rel.relationshipType == _R.contains and isinstance(target, spdx3.software_File):
-                files[target.name] = "sha256:" + _hash(target)
+                files[str(target.name)] = "sha256:" + _hash(target)
             elif rel.relationshipType == _R.descendantOf:
-                bases.append(target.name)
+                bases.append(str(getattr(target, "name", target)))
             elif rel.relationshipType == _R.hasDeclaredLicense:
                 license_ = getattr(target, "simplelicensing_licenseExpression", None)
             elif rel.relationshipType in by_type and isinstance(target, _DATASET):
-                datasets.setdefault(target.name, set()).add(by_type[rel.relationshipType])
+                datasets.setdefault(str(target.name), set()).add(by_type[rel.relationshipType])
     return make_summary(
         name=model.name,
         version=model.software_packageVersion,

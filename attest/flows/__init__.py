@@ -1,0 +1,1 @@
+"""Orchestration: the only layer that combines stores, verification, policy and rendering."""

@@ -1,0 +1,316 @@
+"""Collect the evidence of one artifact (verify it, read what verified) or of one model
+directory (compute it), for ``attest report`` and ``attest diff``.
+
+The verifier decides what is trusted; this flow only reads back the statements it accepted.
+Every read is by digest from a content-addressed store (the store checks the bytes against the
+digest), so the statement read here is the one whose signature verified.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from attest import jsonio
+from attest.errors import InputError
+from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
+from attest.oci.reference import parse_reference
+from attest.oci.referrers import Referrer, discover
+from attest.oci.store import Descriptor, Store
+from attest.oci.stores import StoreOptions
+from attest.publish import STATEMENT_MEDIA_TYPE
+from attest.report.evidence import DocumentEvidence, EvidenceSet, Signer, StatementEvidence
+from attest.verify.report import ReferrerResult, SignatureResult
+from attest.verify.verifier import VerifyOptions, verify_subject
+
+log = logging.getLogger(__name__)
+
+TITLE = "org.opencontainers.image.title"
+PREDICATE_ANNOTATION = "dev.attest.predicate-type"
+STATEMENT_ANNOTATION = "dev.attest.statement.digest"
+SBOM_DOCUMENT_TYPES = ("application/vnd.cyclonedx+json", "application/spdx+json")
+MAX_DOCUMENT = 64 * 1024 * 1024  # a vouched-for document is read whole to compare it
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    """The policy flags of ``attest verify``, unchanged."""
+
+    source: str | None = None
+    params: Path | None = None
+    mode: str = "enforce"
+    entrypoint: str | None = None
+    engine: str = "regorus"
+    opa_url: str | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.source or self.params) and self.mode != "off"
+
+
+def collect_artifact(
+    store: Store,
+    target: str,
+    reference: str,
+    options: VerifyOptions,
+    policy: PolicyOptions | None = None,
+    store_options: StoreOptions | None = None,
+) -> EvidenceSet:
+    """Verify the artifact at ``target`` and gather its statements with their trust."""
+    fetched = store.get_manifest(target)
+    pinned = str(parse_reference(reference).with_digest(fetched.descriptor.digest))
+    subject = read_subject(store, fetched.descriptor.digest, pinned)
+    report = verify_subject(store, subject.descriptor, pinned, options)
+    found = {r.descriptor.digest: r for r in discover(store, subject.digest,
+                                                      mode=options.referrers_mode)}  # fmt: skip
+    fingerprints = _fingerprints(options)
+    statements: list[StatementEvidence] = []
+    documents: list[DocumentEvidence] = []
+    for result in report.referrers:
+        referrer = found.get(result.digest)
+        if result.is_bundle:
+            statements.append(_bundle(store, referrer, result, subject.digest, fingerprints))
+        elif result.artifact_type == STATEMENT_MEDIA_TYPE:
+            statements.append(_unsigned(store, referrer, result))
+        else:
+            documents.append(_document(referrer, result))
+    _vouch(store, documents, statements, found)
+    decision = _policy(report.to_dict(), options, policy, store_options)
+    return EvidenceSet(
+        subject=subject.to_dict(),
+        statements=statements,
+        documents=documents,
+        policy=decision,
+        verifier=report.verifier,
+    )
+
+
+# -- statements -------------------------------------------------------------------------------
+
+
+def _layer(store: Store, referrer: Referrer | None, limit: int | None = None) -> bytes:
+    if referrer is None:
+        raise InputError("referrer vanished between verification and reading")
+    layers = referrer.manifest.get("layers") or []
+    if len(layers) != 1:
+        raise InputError(f"referrer {referrer.descriptor.digest} has {len(layers)} layers")
+    desc = Descriptor.from_dict(layers[0])
+    if limit is not None and desc.size > limit:
+        raise InputError(f"referrer {referrer.descriptor.digest} is larger than {limit} bytes")
+    return store.fetch_blob(desc)
+
+
+def _bundle(
+    store: Store,
+    referrer: Referrer | None,
+    result: ReferrerResult,
+    subject_digest: str,
+    fingerprints: dict[str, str],
+) -> StatementEvidence:
+    verified = [s for s in result.signatures if s.verified]
+    if result.errors or not verified:
+        errors = list(result.errors) or ["signature not verified"]
+        return StatementEvidence(result.digest, result.predicate_type, "failed", errors=errors)
+    from attest.sign.bundle import parse_bundle
+
+    try:
+        data = _layer(store, referrer)
+        statement = parse_bundle(data).statement()
+    except InputError as e:
+        return StatementEvidence(result.digest, result.predicate_type, "failed", errors=[str(e)])
+    digests = [s.get("digest", {}).get("sha256") for s in statement.get("subject", [])]
+    if subject_digest.split(":", 1)[1] not in digests or (
+        statement.get("predicateType") != result.predicate_type
+    ):  # the verifier checked this; a mismatch means the bytes changed under us
+        return StatementEvidence(result.digest, result.predicate_type, "failed",
+                                 errors=["statement differs from the one verified"])  # fmt: skip
+    signer = _signer(verified[0], data, fingerprints)
+    return StatementEvidence(result.digest, result.predicate_type, "verified", signer,
+                             _object(statement.get("predicate")))  # fmt: skip
+
+
+def _unsigned(store: Store, referrer: Referrer | None, result: ReferrerResult) -> StatementEvidence:
+    if result.errors:
+        return StatementEvidence(result.digest, result.predicate_type, "failed",
+                                 errors=list(result.errors))  # fmt: skip
+    try:
+        statement = jsonio.loads(_layer(store, referrer), "statement")
+    except (InputError, ValueError) as e:
+        return StatementEvidence(result.digest, result.predicate_type, "failed", errors=[str(e)])
+    return StatementEvidence(result.digest, result.predicate_type, "unsigned",
+                             predicate=_object(statement.get("predicate")))  # fmt: skip
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _signer(sig: SignatureResult, bundle: bytes, fingerprints: dict[str, str]) -> Signer:
+    index: int | None = None
+    try:
+        entries = jsonio.loads(bundle, "bundle")["verificationMaterial"].get("tlogEntries") or []
+        index = int(entries[0]["logIndex"]) if entries else None
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError, InputError):
+        index = None
+    return Signer(
+        kind=sig.kind,
+        key_fingerprint=fingerprints.get(sig.kind),
+        identity=sig.subject,
+        issuer=sig.issuer,
+        tlog=sig.tlog,
+        tlog_index=index,
+        tlog_time=sig.timestamp,
+    )
+
+
+def _fingerprints(options: VerifyOptions) -> dict[str, str]:
+    """The fingerprint of each key the verifier could have used, by the kind it reports."""
+    from attest.sign.key_signer import key_hint
+    from attest.sign.keys import dev_key_path, load_public_key
+
+    out: dict[str, str] = {}
+    if options.public_key is not None:
+        out["key"] = "SHA256:" + key_hint(options.public_key)
+    elif options.key:
+        out["key"] = "SHA256:" + key_hint(load_public_key(options.key))
+    dev_pub = dev_key_path().with_suffix(".pub")
+    if dev_pub.is_file():
+        try:
+            out["dev-key"] = "SHA256:" + key_hint(load_public_key(dev_pub))
+        except Exception:  # an unreadable dev key is simply not named
+            log.debug("dev key unreadable", exc_info=True)
+    return out
+
+
+# -- documents --------------------------------------------------------------------------------
+
+
+def _document(referrer: Referrer | None, result: ReferrerResult) -> DocumentEvidence:
+    layers = (referrer.manifest.get("layers") or []) if referrer else []
+    layer = layers[0] if len(layers) == 1 and isinstance(layers[0], dict) else {}
+    return DocumentEvidence(
+        digest=result.digest,
+        media_type=result.artifact_type,
+        title=result.annotations.get(TITLE),
+        predicate_type=result.annotations.get(PREDICATE_ANNOTATION) or result.predicate_type,
+        layer_digest=layer.get("digest"),
+        size=layer.get("size"),
+        statement=result.annotations.get(STATEMENT_ANNOTATION),
+    )
+
+
+def _vouch(
+    store: Store,
+    documents: list[DocumentEvidence],
+    statements: list[StatementEvidence],
+    found: dict[str, Referrer],
+) -> None:
+    """A document is vouched for when the verified statement it names pins its bytes: a card
+    predicate names the digest of each rendering; an SBOM statement's predicate is the SBOM."""
+    by_digest = {s.digest: s for s in statements if s.trust == "verified"}
+    for i, doc in enumerate(documents):
+        statement = by_digest.get(doc.statement or "")
+        if statement is None or statement.predicate is None or doc.layer_digest is None:
+            continue
+        p = statement.predicate
+        pinned = {
+            "sha256:" + str((p.get(k) or {}).get("digest", {}).get("sha256"))
+            for k in ("markdown", "html") if isinstance(p.get(k), dict)
+        }  # fmt: skip
+        vouched = doc.layer_digest in pinned
+        if not vouched and doc.media_type in SBOM_DOCUMENT_TYPES:
+            try:
+                vouched = json.loads(_layer(store, found.get(doc.digest), MAX_DOCUMENT)) == p
+            except (InputError, ValueError):
+                vouched = False
+        if vouched:
+            documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
+
+
+# -- policy -----------------------------------------------------------------------------------
+
+
+def _policy(
+    report: dict[str, Any],
+    options: VerifyOptions,
+    policy: PolicyOptions | None,
+    store_options: StoreOptions | None,
+) -> dict[str, Any] | None:
+    """The policy decision, exactly as ``attest verify`` reaches it (a policy from a registry
+    is obeyed only once its own signature verifies)."""
+    if policy is None or not policy.wanted:
+        return None
+    from attest.policy.cli_glue import evaluate_policy
+
+    source = policy.source
+    if source and not Path(source).exists():
+        from attest.policy.signing import verify_policy_bundle
+
+        source = verify_policy_bundle(source, options, store_options)
+    so = store_options or StoreOptions()
+    decision = evaluate_policy(
+        report, source, policy.params, engine=policy.engine, opa_url=policy.opa_url,
+        plain_http=so.plain_http, insecure=so.insecure, mode=policy.mode,
+        entrypoint=policy.entrypoint,
+    )  # fmt: skip
+    data: dict[str, Any] = decision.to_dict()
+    data["failed"] = decision.failed
+    return data
+
+
+# -- a model directory: evidence computed, never verified ----------------------------------------
+
+
+def collect_directory(path: Path, facts_file: Path | None = None) -> EvidenceSet:
+    """The evidence ``attest run`` would produce for ``path``, computed in memory."""
+    from attest.facts.gather import facts_for_directory
+    from attest.facts.safetensors import format_param_size, precision_from_dtypes
+    from attest.stages.cards import card_predicate, render_card
+    from attest.stages.mof import PREDICATE_TYPE as MOF
+    from attest.stages.mof import mof_report
+    from attest.stages.sbom.cyclonedx import PREDICATE_TYPE as CDX
+    from attest.stages.sbom.cyclonedx import build_cyclonedx
+
+    facts = facts_for_directory(path, facts_file)
+    mof = mof_report(facts).to_dict()
+    md = render_card(facts, "model", "markdown", mof).encode()
+    html = render_card(facts, "model", "html", mof).encode()
+    computed = [
+        StatementEvidence("", CDX, "computed", predicate=build_cyclonedx(facts)),
+        StatementEvidence("", MOF, "computed", predicate=mof),
+        StatementEvidence("", "https://attest.dev/model-card/v1", "computed",
+                          predicate=card_predicate(facts, "model", mof, md, html)),
+    ]  # fmt: skip
+    config: dict[str, Any] = {}
+    formats = sorted({WEIGHT_FORMATS[Path(w.path).suffix.lower()] for w in facts.weights
+                      if Path(w.path).suffix.lower() in WEIGHT_FORMATS})  # fmt: skip
+    if formats:
+        config["format"] = ",".join(formats)
+    params = sum(w.parameter_count or 0 for w in facts.weights)
+    if params:
+        config["paramSize"] = format_param_size(params)
+    dtypes = {d for w in facts.weights if w.format == "safetensors" for d in w.dtypes}
+    if dtypes:
+        config["precision"] = precision_from_dtypes(dtypes)
+    quant = sorted({w.quantization for w in facts.weights if w.quantization})
+    if quant:
+        config["quantization"] = ",".join(quant)
+    layers = [
+        {"path": f.path, "kind": f.role.replace("-", "."), "digest": f.sha256, "size": f.size,
+         "encoding": "raw"}
+        for f in sorted(facts.files, key=lambda f: f.path)
+    ]  # fmt: skip
+    return EvidenceSet(
+        subject={
+            "reference": str(path),
+            "digest": None,
+            "config": {"descriptor": {"name": facts.name, "version": facts.version},
+                       "config": config},  # fmt: skip
+            "layers": layers,
+        },
+        statements=computed,
+        source_kind="directory",
+    )

@@ -1,0 +1,1 @@
+"""Notary Project (notation) signature verification: envelopes, trust store, trust policy."""
