@@ -174,7 +174,11 @@ def load_modelfile(path: str | Path) -> Modelfile:
     from attest.yamlio import read_user_file  # the one capped reader of small user files
 
     p = Path(path)
-    raw = read_user_file(p, "a Modelfile", MODELFILE_MAX_SIZE)  # no FIFOs, nothing past the cap
+    try:  # no FIFOs, nothing past the cap
+        raw = read_user_file(p, "a Modelfile", MODELFILE_MAX_SIZE)
+    except InputError as exc:
+        reason = exc.message.removeprefix(f"cannot read {p}: ")
+        raise InputError(f"cannot read Modelfile {p}: {reason}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
