@@ -61,7 +61,7 @@ class GuardedLoader(yaml.SafeLoader):
                 raise self._refuse("YAML aliases are not accepted; write the value out")
             if len(self._path) > MAX_DEPTH:
                 raise self._refuse(f"nested deeper than {MAX_DEPTH} levels")
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._path.pop()
 
@@ -88,7 +88,7 @@ def parse(text: str, max_size: int = MAX_SIZE) -> tuple[yaml.Node | None, Any]:
     except RecursionError:
         raise RefusedYAML(problem="YAML nested too deeply") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return node, obj
 
 
