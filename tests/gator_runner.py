@@ -42,6 +42,17 @@ from attest.policy.regorus_engine import RegorusEngine
 ENGINES = ("regorus", "opa-golib")
 
 
+def register_builtin(policy: Any, name: str, nargs: int, fn: Callable[..., Any]) -> None:
+    """A Python builtin on the engine underneath: Gatekeeper's ``external_data``, which this
+    runner stands in for. attest's own engines expose no Python builtins (every engine, an OPA
+    server included, runs the same files), so the runner reaches the library objects."""
+    inner = policy._engine
+    if hasattr(inner, "add_extension"):  # regorus
+        inner.add_extension(name, nargs, fn)
+    else:  # opa-golib-python-bindings
+        inner.register_function(name, fn, arity=nargs)
+
+
 @dataclass
 class ExternalData:
     """Gatekeeper's ``external_data`` builtin against real providers (name -> url, session)."""
@@ -203,7 +214,7 @@ def template_engine(
         rego, libs, v0 = source["rego"], source.get("libs") or [], source.get("version") != "v1"
     policy: PolicyEngine = _RegorusV0() if v0 else create_engine(engine)
     if external_data is not None:
-        policy.register_builtin("external_data", 1, external_data)
+        register_builtin(policy, "external_data", 1, external_data)
     for i, lib in enumerate(libs):
         policy.load_module(f"lib{i}.rego", lib)
     policy.load_module("template.rego", rego)

@@ -207,3 +207,11 @@ class ModelRegistryStandIn:
 def _page(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"items": items, "nextPageToken": "", "pageSize": max(len(items), 1),
             "size": len(items)}  # fmt: skip
+
+
+if __name__ == "__main__":  # scripts/tutorial: serve until killed, print the URL first
+    import sys
+
+    stand_in = ModelRegistryStandIn(sys.argv[1] if len(sys.argv) > 1 else "/api/model_registry/v1")
+    print(stand_in.url, flush=True)
+    stand_in.server.serve_forever()

@@ -464,3 +464,14 @@ def test_cards_attach_as_referrers(packed) -> None:
                      ("text/markdown", "data"), ("text/markdown", "model")]
     assert json.loads(json.dumps(found[0].annotations))["dev.attest.predicate-type"].startswith(
         "https://attest.dev/")
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("kind", ["model", "data"])
+def test_html_card_ids_are_unique(packed, model: str, kind: str) -> None:
+    """An id appears once per document (the W3C validator refused every card when the MOF badge
+    carried id="mof-class" twice)."""
+    _, _, facts = packed[model]
+    tree = parse_html5(render_card(facts, kind, "html", mof_report(facts).to_dict()))
+    ids = [el.get("id") for el in tree.iter() if el.get("id")]
+    assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

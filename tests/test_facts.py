@@ -516,3 +516,20 @@ def test_recursive_yaml_alias_in_attest_yaml_is_refused(tmp_path: Path) -> None:
     bad.write_text("name: x\nextra: &x [*x]\n")
     with pytest.raises(InputError, match=r"attest.yaml:2: extra\[0\]: YAML aliases"):
         load_declared(bad)
+
+
+def test_tokenizer_vocabularies_are_weight_config_not_documentation(tmp_path: Path) -> None:
+    """modctl files vocab.txt and merges.txt as doc layers (kept, for identical digests); the
+    facts (SBOM roles, MOF documentation evidence) call them what they are."""
+    from attest.facts.gather import facts_for_directory
+
+    (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\nhello\n")
+    (tmp_path / "merges.txt").write_text("#version: 0.2\nh e\n")
+    (tmp_path / "NOTES.txt").write_text("release notes\n")
+    (tmp_path / "model.safetensors").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+    facts = facts_for_directory(tmp_path)
+    roles = {f.path: f.role for f in facts.files}
+    assert roles["vocab.txt"] == roles["merges.txt"] == "weight-config"
+    assert roles["NOTES.txt"] == "doc"
+    media = {f.path: f.media_type for f in facts.files}
+    assert media["vocab.txt"].endswith(".doc.v1.raw")  # the layer stays what modctl packs

@@ -180,6 +180,8 @@ def test_release_run_signs_keyless_pushes_verifies_and_reports(
     report = Path(out["report-path"])
     assert report.is_file() and report.read_text() in result.summary
     assert out["reference"] in result.summary
+    # `attest report` (not the fallback) wrote it, with the workflow identity as the signer
+    assert "**Verdict: ✅ verified**" in result.summary and identity in result.summary
     # the OIDC token and the registry password were masked, and never reached the log
     assert len(result.masks) == 2 and registry_basic_auth.password in result.masks
     assert all(secret not in result.log for secret in result.masks)

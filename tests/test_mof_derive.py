@@ -418,3 +418,26 @@ def _assert_round_trip(config: Any) -> None:
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(text))
     again = score(parse_mot_yaml(text, "exported.yml"))
     assert (again.mof_class, again.progress) == (report.mof_class, report.progress)
+
+
+def test_datasets_without_urls_are_each_kept_and_order_does_not_matter() -> None:
+    """A card listing 21 datasets without URLs gives 21 parts, and the least open licence
+    decides whatever the order (it collapsed to the first one before)."""
+    import dataclasses
+
+    base = realistic()
+    names = [f"org/corpus-{i:02d}" for i in range(21)]
+    licences = ["CC-BY-4.0"] * 20 + ["CC-BY-NC-4.0"]
+
+    def with_datasets(order: list[int]) -> tuple[MofReport, dict[str, list[Evidence]]]:
+        datasets = [DatasetFact(name=names[i], use="training", license=licences[i],
+                                source="card") for i in order]  # fmt: skip
+        return derive(dataclasses.replace(base, datasets=datasets))
+
+    forward, evidence = with_datasets(list(range(21)))
+    backward, _ = with_datasets(list(reversed(range(21))))
+    named = [e.note for e in evidence["datasets"] if e.kind == "dataset"]
+    assert sorted(named) == names
+    for report in (forward, backward):
+        assert (report.component("datasets").status,
+                report.component("datasets").license) == ("invalid", "CC-BY-NC-4.0")  # fmt: skip

@@ -255,29 +255,6 @@ def test_good_yaml_loads() -> None:
             id="unknown-component",
         ),
         pytest.param(
-            GOOD.replace("license: CC-BY-4.0", "license: Apache 2.0"),
-            r"demo\.yml:13: release\.components\[1\]\.license: 'Apache 2\.0' is not a licence id "
-            r".*did you mean 'Apache-2\.0'\?",
-            id="licence-alias",
-        ),
-        pytest.param(
-            GOOD.replace("license: CC-BY-4.0", "license: MIT OR Apache-2.0"),
-            r"demo\.yml:13: .*'MIT OR Apache-2\.0' is an SPDX expression",
-            id="licence-expression",
-        ),
-        pytest.param(
-            GOOD.replace("license: {}", "license:\n    code: {name: BSD-3}"),
-            r"demo\.yml:9: release\.license\.code\.name: 'BSD-3' is not a licence id.*"
-            r"'BSD-3-Clause'",
-            id="release-licence",
-        ),
-        pytest.param(
-            GOOD.replace("name: Model card", "name: Model architecture"),
-            r"demo\.yml:12: release\.components\[1\]: component 'Model architecture' is listed "
-            r"twice \(first on line 10\)",
-            id="component-twice",
-        ),
-        pytest.param(
             GOOD.replace("  producer: Someone\n", "  producer: Someone\n  producer: Other\n"),
             r"demo\.yml:8: key 'release\.producer' appears twice \(first on line 7\)",
             id="duplicate-key",
@@ -310,6 +287,65 @@ def test_good_yaml_loads() -> None:
 def test_bad_input_names_the_entry(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_mot_yaml(text, "demo.yml")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+        pytest.param(
+            GOOD.replace("license: CC-BY-4.0", "license: Apache 2.0"),
+            r"demo\.yml:13: release\.components\[1\]\.license: 'Apache 2\.0' is not a licence id "
+            r".*did you mean 'Apache-2\.0'\?",
+            id="licence-alias",
+        ),
+        pytest.param(
+            GOOD.replace("license: CC-BY-4.0", "license: MIT OR Apache-2.0"),
+            r"demo\.yml:13: .*'MIT OR Apache-2\.0' is an SPDX expression",
+            id="licence-expression",
+        ),
+        pytest.param(
+            GOOD.replace("license: {}", "license:\n    code: {name: BSD-3}"),
+            r"demo\.yml:9: release\.license\.code\.name: 'BSD-3' is not a licence id.*"
+            r"'BSD-3-Clause'",
+            id="release-licence",
+        ),
+        pytest.param(
+            GOOD.replace("name: Model card", "name: Model architecture"),
+            r"demo\.yml:12: release\.components\[1\]: component 'Model architecture' is listed "
+            r"twice \(first on line 10\)",
+            id="component-twice",
+        ),
+])
+def test_strict_refuses_what_the_mot_would_score_as_invalid(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_mot_yaml(text, "demo.yml", strict=True)
+
+
+@pytest.mark.parametrize(("licence", "hint"), [
+    ("Apache 2.0", "did you mean 'Apache-2.0'"), ("OpenRAIL", ""), ("Gemma Terms of Use", ""),
+    ("Component not include", ""), ("MIT OR Apache-2.0", "SPDX expression"),
+])
+def test_mot_parity_unknown_licence_is_included_but_invalid(
+    licence: str, hint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As the MOT scores its own files: the component is included with a licence that is not
+    open (bucket `invalid`), and the file:line of each such string is a warning."""
+    text = GOOD.replace("license: CC-BY-4.0", f"license: {licence}")
+    report = score(parse_mot_yaml(text, "demo.yml"))
+    strict_twin = GOOD.replace("license: CC-BY-4.0", "license: LicenseRef-not-open")
+    expected = score(parse_mot_yaml(strict_twin, "demo.yml"))  # a licence known to be not open
+    assert report.to_dict()["classes"] == expected.to_dict()["classes"]
+    assert any("model-card" in c["invalid"] for c in report.to_dict()["classes"].values())
+    (warning,) = [r.getMessage() for r in caplog.records if "invalid (not open)" in r.getMessage()]
+    assert warning.startswith("demo.yml:13: release.components[1].license:") and hint in warning
+
+
+def test_mot_parity_a_component_listed_twice_keeps_the_later_entry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = GOOD.replace("name: Model card", "name: Model architecture")
+    config = parse_mot_yaml(text, "demo.yml")
+    (arch,) = [c for c in config.components if c.name == "Model architecture"]
+    assert arch.where == "demo.yml:12" and arch.license == "CC-BY-4.0"
+    assert any("listed twice" in r.getMessage() for r in caplog.records)
 
 
 def test_unknown_component_error_lists_valid_names() -> None:
@@ -465,3 +501,21 @@ def test_shipped_schema_is_the_mot_schema() -> None:
     ours = _mot_schema()
     assert ours.pop("$comment").startswith("Copied unchanged")
     assert ours == json.loads((MOT / "schema" / "mof_schema.json").read_text(encoding="utf-8"))
+
+
+def test_cli_scores_past_a_bad_file_and_strict_refuses(tmp_path: Path) -> None:
+    from tests.helpers import run_attest
+
+    good = tmp_path / "good.yml"
+    good.write_text(GOOD.replace("license: CC-BY-4.0", "license: Gemma Terms of Use"))
+    bad = tmp_path / "bad.yml"
+    bad.write_text("release: [unclosed\n")
+    done = run_attest("mof", str(good), str(bad), "--format", "json")
+    assert done.returncode == 2
+    (report,) = json.loads(done.stdout)
+    assert report["model"]["name"] == "demo"
+    assert f"{good}:13: release.components[1].license: 'Gemma Terms of Use'" in done.stderr
+    assert f"attest: error: {bad}:" in done.stderr
+    assert "1 of 2 source(s) could not be scored" in done.stderr
+    strict = run_attest("mof", str(good), "--strict")
+    assert strict.returncode == 2 and "'Gemma Terms of Use' is not a licence id" in strict.stderr

@@ -323,6 +323,34 @@ def test_real_git_repository(tmp_path: Path) -> None:
     assert detached is not None and detached.ref is None and detached.commit == source.commit
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (fails under CI)")
+@pytest.mark.parametrize("relative", [False, True])
+def test_local_path_remote_is_a_valid_git_file_uri(tmp_path: Path, relative: bool) -> None:
+    from urllib.parse import urlsplit
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+           "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}  # fmt: skip
+    upstream, work = tmp_path / "up stream.git", tmp_path / "work"
+    work.mkdir()
+    run = lambda *a: subprocess.run(["git", *a], env=env, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q", "--bare", str(upstream))
+    run("-C", str(work), "init", "-q", "-b", "main")
+    (work / "f").write_text("x")
+    run("-C", str(work), "add", "f")
+    run("-C", str(work), "commit", "-q", "-m", "one")
+    remote = "../up stream.git" if relative else str(upstream)
+    run("-C", str(work), "remote", "add", "origin", remote)
+    facts = _facts(declared=None)
+    facts.declared = None
+    st = build_provenance(facts, started_on=None, finished_on=None, env={}, source_dir=work)
+    (dep,) = _role(st, "source")
+    uri = dep["uri"]
+    assert uri.startswith("git+file:///") and " " not in uri, uri
+    parts = urlsplit(uri.removeprefix("git+").split("@refs/")[0])
+    assert parts.scheme == "file" and parts.path.endswith("/up%20stream.git")
+
+
 def test_no_checkout_no_source(tmp_path: Path) -> None:
     facts = _facts(declared=None)
     facts.declared = None

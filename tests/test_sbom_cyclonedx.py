@@ -273,7 +273,8 @@ def test_model_component(full_doc: dict[str, Any]) -> None:
     card_ref = next(r for r in model["externalReferences"] if r["type"] == "model-card")
     assert card_ref["hashes"] == [{"alg": "SHA-256", "content": _sha(README)[7:]}]
     props = {p["name"]: p["value"] for p in model["properties"]}
-    assert props == {"attest:parameter-count": "1024", "attest:format": "safetensors"}
+    assert props == {"attest:parameter-count": "1024", "attest:format": "safetensors",
+                     "attest:precision": "bfloat16"}
 
 
 def test_every_file_listed_with_its_sha256(full_doc: dict[str, Any]) -> None:

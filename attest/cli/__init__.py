@@ -33,6 +33,17 @@ from attest.errors import AttestError
 __all__ = ["cli", "main"]
 
 
+def _usage_line(e: click.ClickException) -> str:
+    """click's message on one line, naming the command's --help (as `attest sub --help`)."""
+    message = " ".join(e.format_message().split())
+    ctx = getattr(e, "ctx", None)
+    if isinstance(e, click.UsageError) and ctx is not None:
+        root = ctx.find_root().command_path
+        command = "attest" + ctx.command_path[len(root):]
+        return f"{message} (see '{command} --help')"
+    return message
+
+
 def main() -> None:
     """Console entry point: one clear line on stderr and the documented exit code on failure."""
     try:
@@ -40,8 +51,8 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("attest: aborted", err=True)
         sys.exit(2)
-    except click.ClickException as e:  # usage errors: exit 2, as documented
-        e.show()
+    except click.ClickException as e:  # usage errors: one line, exit 2, as documented
+        click.echo(f"attest: error: {_usage_line(e)}", err=True)
         sys.exit(2)
     except AttestError as e:
         click.echo(f"attest: error: {e.diagnostics()}", err=True)

@@ -338,7 +338,8 @@ def copy(
     src = store_for(src_ref, plain_http, insecure)
     dst = store_for(dst_ref, plain_http, insecure, create=True)
     target = resolve_target(src, src_ref)
-    tag = dst_ref.tag or (target if not target.startswith("sha") else DEFAULT_TAG)
+    # the source's tag carries over; a digest is no tag (a tag never holds ':', a digest does)
+    tag = dst_ref.tag or (target if ":" not in target else DEFAULT_TAG)
     root, stats = copy_artifact(
         src, target, dst, tag, referrers=not no_referrers,
         src_mode=referrers_mode, dst_mode=referrers_mode,  # type: ignore[arg-type]

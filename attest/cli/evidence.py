@@ -18,7 +18,8 @@ from attest.cli.common import (
     referrers_mode_option,
     registry_options,
 )
-from attest.errors import InputError, UsageError, VerificationError
+from attest.errors import AttestError, InputError, RegistryError, UsageError, VerificationError
+from attest.text import safe
 
 
 @cli.command()
@@ -98,6 +99,9 @@ MOF_CLASSES = {"III": 3, "II": 2, "I": 1}
               help="Exit 1 when a source is below this class (I is the most open).")  # fmt: skip
 @click.option("--attach", "do_attach", is_flag=True,
               help="Attach the report and MOT YAML to each ModelPack reference.")  # fmt: skip
+@click.option("--strict", is_flag=True,
+              help="MOT YAML: refuse licence strings the MOT does not know and components "
+              "listed twice (default: warn and score as the MOT does).")  # fmt: skip
 @FACTS_FILE
 @registry_options
 @referrers_mode_option
@@ -106,30 +110,50 @@ def mof(
     out_fmt: str,
     min_class: str | None,
     do_attach: bool,
+    strict: bool,
     facts_file: Path | None,
     plain_http: bool,
     insecure: bool,
     referrers_mode: str,
 ) -> None:
-    """Model Openness Framework class (I-III) of models, directories or MOT YAML files."""
+    """Model Openness Framework class (I-III) of models, directories or MOT YAML files.
+
+    A MOT YAML file scores exactly as the Model Openness Tool scores it. Several sources: each
+    is scored and reported; one that cannot be read is reported (one line) and the rest go on.
+
+    \b
+    Example:
+      attest mof ./my-model --min-class II
+      attest mof models/*.yml --format json
+    """
     from attest.mof import dump_mot_yaml, load_mot_yaml, render, score
     from attest.mof.render import advice
     from attest.stages.mof import mof_evidence, mof_report
 
-    reports = []
+    reports, scored, failed = [], [], []
     for source in sources:
-        if source.endswith((".yml", ".yaml")) and Path(source).is_file():
+        try:
+            if source.endswith((".yml", ".yaml")) and Path(source).is_file():
+                if do_attach:
+                    raise UsageError(f"--attach needs a ModelPack reference, not {source}")
+                reports.append(score(load_mot_yaml(source, strict=strict)))
+                scored.append(source)
+                continue
+            model, store, _ = load_facts(source, facts_file, plain_http, insecure)
+            report = mof_report(model)
             if do_attach:
-                raise UsageError(f"--attach needs a ModelPack reference, not {source}")
-            reports.append(score(load_mot_yaml(source)))
-            continue
-        model, store, _ = load_facts(source, facts_file, plain_http, insecure)
-        report = mof_report(model)
-        if do_attach:
-            if store is None or model.subject is None:
-                raise UsageError(f"--attach needs a ModelPack reference, not {source}")
-            attach_evidence(store, model, [mof_evidence(model, report)], referrers_mode)
-        reports.append(report)
+                if store is None or model.subject is None:
+                    raise UsageError(f"--attach needs a ModelPack reference, not {source}")
+                attach_evidence(store, model, [mof_evidence(model, report)], referrers_mode)
+            reports.append(report)
+            scored.append(source)
+        except AttestError as e:
+            if len(sources) == 1:
+                raise
+            click.echo(f"attest: error: {safe(e.message)}", err=True)
+            failed.append(e)
+    if not reports:
+        raise failed[0]
 
     if out_fmt == "json":
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
@@ -140,13 +164,17 @@ def mof(
             render(r, out_fmt) for r in reports))  # fmt: skip
     if min_class:
         floor = MOF_CLASSES[min_class]
-        below = [(src, r) for src, r in zip(sources, reports, strict=True) if not r.meets(floor)]
+        below = [(src, r) for src, r in zip(scored, reports, strict=True) if not r.meets(floor)]
         for src, r in below:
             click.echo(f"attest: {src}: {r.label}, below Class {min_class}; add:", err=True)
             for component in r.needed_for(floor):
                 click.echo(f"  - {advice(component)}", err=True)
         if below:
             raise VerificationError(f"{len(below)} of {len(reports)} below Class {min_class}")
+    if failed:
+        worst = max(e.exit_code for e in failed)
+        error = {2: InputError, 3: RegistryError}.get(worst, VerificationError)
+        raise error(f"{len(failed)} of {len(sources)} source(s) could not be scored")
 
 
 class _RenderByDefault(click.Group):

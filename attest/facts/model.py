@@ -6,6 +6,8 @@ The types here are the contract between the readers (``attest/facts/*``) and the
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -26,6 +28,30 @@ class FileFact:
     media_type: str  # the ModelPack layer media type (what a writer would emit for it)
     layer_digest: str | None = None  # the OCI layer carrying it (None for a plain directory)
     spdx_license: str | None = None  # from an SPDX-License-Identifier header in the file
+
+
+# A shard of one checkpoint: model-00001-of-00003.safetensors, llama-00002-of-00002.gguf
+_SHARD = re.compile(r"-\d{5}-of-\d{5}(?=\.[^./]+$)")
+
+
+def model_parameter_count(weights: Iterable[WeightFacts]) -> int | None:
+    """One parameter count for the model, or None when no single figure is true.
+
+    Shards of one checkpoint (``*-00001-of-00003.*``) are summed into that checkpoint. Several
+    checkpoints that hold the same count are one model exported several times (safetensors and
+    ONNX, a GGUF per quantization, an ONNX per sample rate): that count, not their sum. When
+    the checkpoints disagree (an OpenVINO variant folded differently, several sub-models), there
+    is no model-level figure; every weight file keeps its own. ``pack`` (the ModelPack
+    ``paramSize``), the SBOMs and the cards all use this one rule.
+    """
+    checkpoints: dict[str, int] = {}
+    for w in weights:
+        if w.parameter_count is None:
+            continue
+        key = _SHARD.sub("", w.path)
+        checkpoints[key] = checkpoints.get(key, 0) + w.parameter_count
+    totals = set(checkpoints.values())
+    return totals.pop() if len(totals) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -165,8 +191,9 @@ class ModelFacts:
 
     @property
     def parameter_count(self) -> int | None:
-        counts = [w.parameter_count for w in self.weights if w.parameter_count is not None]
-        return sum(counts) if counts else None
+        """The model's parameter count, when one figure is meaningful (see
+        :func:`model_parameter_count`); each weight file keeps its own count either way."""
+        return model_parameter_count(self.weights)
 
     @property
     def license(self) -> str | None:

@@ -45,6 +45,11 @@ TORCH_DTYPE_NAMES = {
     "F16": "float16", "BF16": "bfloat16", "F32": "float32", "F64": "float64",
     "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2", "F8_E8M0": "float8_e8m0fnu",
     "C64": "complex64",
+    # ONNX TensorProto names, so one model's precision has one spelling whatever its format
+    "FLOAT": "float32", "FLOAT16": "float16", "BFLOAT16": "bfloat16", "DOUBLE": "float64",
+    "INT8": "int8", "UINT8": "uint8", "INT16": "int16", "UINT16": "uint16", "INT32": "int32",
+    "UINT32": "uint32", "INT64": "int64", "UINT64": "uint64", "COMPLEX64": "complex64",
+    "FLOAT8E4M3FN": "float8_e4m3fn", "FLOAT8E5M2": "float8_e5m2",
 }  # fmt: skip
 
 # paramSize scale letters, largest first (modctl/Hugging Face style: 125M, 6.7B, 1.5T).
@@ -156,7 +161,7 @@ def format_param_size(n: int) -> str:
 
 
 def precision_from_dtypes(dtypes: Iterable[str]) -> str:
-    """ModelPack ``precision`` from safetensors dtypes: torch names, sorted, comma-joined.
+    """ModelPack ``precision`` from safetensors or ONNX dtypes: torch names, sorted, joined.
 
     The spec says precision is the dtype(s) of the weights, comma-joined. modctl writes
     config.json's ``torch_dtype`` (``bfloat16``, ``float16``), so attest maps safetensors names

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from attest.errors import InputError
+from attest.facts.hf import tokenizer_files
 from attest.facts.licenses import SPDX_HEADER_BYTES, is_license_file
 from attest.facts.model import FileFact, Role
 from attest.facts.weights import HEADER_FORMATS, capture_header, weight_format
@@ -68,6 +69,16 @@ KIND_ROLES: dict[str, Role] = {
     "doc": "doc",
     "dataset": "dataset",
 }
+
+
+def fact_role(path: str, kind: str) -> Role:
+    """The role facts give a file. The layer kind follows modctl, which files `vocab.txt` and
+    `merges.txt` (any ``*.txt``) as documentation; for the evidence they are the tokenizer's
+    vocabulary, a weight config, as `tokenizer.json` is. The layer media type is left as packed."""
+    role = KIND_ROLES[kind]
+    if role == "doc" and tokenizer_files([path]):
+        return "weight-config"
+    return role
 
 
 def is_wanted(path: str) -> bool:
@@ -194,7 +205,7 @@ class DirectorySource(ModelSource):
                 path=path,
                 size=d.size,
                 sha256=d.digest,
-                role=KIND_ROLES[kind],
+                role=fact_role(path, kind),
                 media_type=mt.model_layer_type(kind, "raw"),
             )
             for (path, kind, _), d in zip(classified, digests, strict=True)
@@ -245,7 +256,7 @@ class SubjectSource(ModelSource):
     def _list_files(self) -> list[FileFact]:
         facts: list[FileFact] = []
         for index, layer in enumerate(self.subject.layers):
-            role = KIND_ROLES[layer.kind]
+            role = fact_role(layer.path or "", layer.kind)
             media_type = mt.model_layer_type(layer.kind, "raw")
             if layer.encoding == "raw":
                 assert layer.path is not None  # parse_subject guarantees it
@@ -264,7 +275,8 @@ class SubjectSource(ModelSource):
             else:
                 for path, size, digest in self._scan_tar(layer, index):
                     facts.append(
-                        FileFact(path, size, digest, role, media_type, layer.descriptor.digest)
+                        FileFact(path, size, digest, fact_role(path, layer.kind), media_type,
+                                 layer.descriptor.digest)
                     )
         return facts
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -209,8 +210,11 @@ def _client(
         core.ApiClient = PrefixedApiClient  # the client builds one ApiClient per call
     try:
         try:
-            client = ModelRegistry(server, author=author, user_token=token, custom_ca=custom_ca,
-                                   is_secure=server.startswith("https://"))  # fmt: skip
+            with warnings.catch_warnings():  # its notes on tokens and ports are not ours to print
+                warnings.simplefilter("ignore")
+                client = ModelRegistry(server, author=author, user_token=token,
+                                       custom_ca=custom_ca, log_level=logging.ERROR,
+                                       is_secure=server.startswith("https://"))  # fmt: skip
         except Exception as e:  # the constructor makes a live call
             raise RegistryError(f"Model Registry {server}: {e}") from None
         yield client

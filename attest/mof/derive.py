@@ -269,9 +269,12 @@ def _dataset_part(ds: DatasetFact, files: dict[str, FileFact]) -> tuple[str, _Pa
 
 
 def _dedupe(parts: Iterable[_Part]) -> list[_Part]:
-    seen: dict[tuple[str | None, str | None], _Part] = {}
+    """One part per thing: a file or URL once however often it was found; parts without a path
+    (datasets a card names without a URL) are told apart by their name, never collapsed."""
+    seen: dict[tuple[str | None, str | None, str | None], _Part] = {}
     for part in parts:
-        key = (part.evidence.path, part.evidence.kind)
+        ev = part.evidence
+        key = (ev.path, ev.kind, None if ev.path else ev.note)
         if key not in seen:
             seen[key] = part
     return list(seen.values())

@@ -1,9 +1,13 @@
 """Read and write the Model Openness Tool's YAML (one model's MOF configuration file).
 
-Reading is strict where the MOT is silent: besides its JSON Schema (``mof/mof_schema.json``), an
-unknown component name, a component listed twice, a licence id the MOT does not know and a
-duplicate YAML key are errors naming the file and line. Writing produces YAML that validates
-against the same schema and scores the same when read back.
+Reading scores exactly as the MOT does (its own model files included): a licence string that
+is not an id the MOT knows (``Apache 2.0``, ``OpenRAIL``, ``Gemma Terms of Use``, an SPDX
+expression) is a warning naming file and line, and the component counts as included with an
+invalid (not open) licence; a component listed twice warns and the later entry wins, as in the
+MOT. ``strict=True`` (``attest mof --strict``, for people writing their own files) makes both
+errors. Always errors, naming file and line: the JSON Schema (``mof/mof_schema.json``), an unknown
+component name (the MOT silently maps it to the first component), a duplicate YAML key, aliases.
+Writing produces YAML that validates against the same schema and scores the same when read back.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from attest.mof.data import Framework, framework
 from attest.mof.report import MofReport
 from attest.yamlio import Lines, dotted, key_lines, load_yaml, read_user_file
 
+log = logging.getLogger(__name__)
 SCHEMA_FILE = "mof_schema.json"
 MAX_SIZE = 1024 * 1024
 
@@ -31,12 +37,15 @@ MAX_SIZE = 1024 * 1024
 # -- reading ------------------------------------------------------------------------------------
 
 
-def load_mot_yaml(path: str | Path) -> MofConfig:
+def load_mot_yaml(path: str | Path, *, strict: bool = False) -> MofConfig:
     """Read the MOT YAML at ``path``; InputError naming the file and line on any problem."""
-    return parse_mot_yaml(read_user_file(path, "a MOF configuration", MAX_SIZE), str(path))
+    data = read_user_file(path, "a MOF configuration", MAX_SIZE)
+    return parse_mot_yaml(data, str(path), strict=strict)
 
 
-def parse_mot_yaml(data: bytes | str, source: str = "<mof.yml>") -> MofConfig:
+def parse_mot_yaml(
+    data: bytes | str, source: str = "<mof.yml>", *, strict: bool = False
+) -> MofConfig:
     """A MOF configuration from MOT YAML text (``source`` names it in messages)."""
     node, obj = load_yaml(data, source)
     lines = key_lines(node, source)
@@ -48,7 +57,7 @@ def parse_mot_yaml(data: bytes | str, source: str = "<mof.yml>") -> MofConfig:
     obj = _plain(obj)
     _validate_schema(obj, lines, source)
     fw = framework()
-    return _to_config(obj, lines, source, fw)
+    return _to_config(obj, lines, source, fw, strict)
 
 
 def _plain(value: Any) -> Any:
@@ -97,7 +106,9 @@ def _line(lines: Lines, at: Any) -> int:
     return lines.get(key, 1)
 
 
-def _to_config(obj: dict[str, Any], lines: Lines, source: str, fw: Framework) -> MofConfig:
+def _to_config(
+    obj: dict[str, Any], lines: Lines, source: str, fw: Framework, strict: bool = False
+) -> MofConfig:
     release = obj["release"]
     framework_doc = obj["framework"]
     licenses: dict[str, ReleaseLicense] = {}
@@ -105,7 +116,7 @@ def _to_config(obj: dict[str, Any], lines: Lines, source: str, fw: Framework) ->
         lic = (release.get("license") or {}).get(kind) or {}
         name = _text(lic.get("name"))
         if name:
-            _check_license(name, ("release", "license", kind, "name"), lines, source, fw)
+            _check_license(name, ("release", "license", kind, "name"), lines, source, fw, strict)
         licenses[kind] = ReleaseLicense(name=name, path=_text(lic.get("path")))
     components: list[ComponentEntry] = []
     first_line: dict[str, int] = {}
@@ -123,14 +134,16 @@ def _to_config(obj: dict[str, Any], lines: Lines, source: str, fw: Framework) ->
                 hint="valid names: " + ", ".join(c.name for c in fw.components),
             )
         if name in first_line:
-            raise InputError(
-                f"{source}:{line}: {dotted(at)}: component {name!r} is listed twice (first on "
-                f"line {first_line[name]}); list it once"
-            )
+            twice = (f"{source}:{line}: {dotted(at)}: component {name!r} is listed twice (first "
+                     f"on line {first_line[name]})")  # fmt: skip
+            if strict:
+                raise InputError(f"{twice}; list it once")
+            log.warning("%s; the MOT keeps this later entry", twice)
+            components = [c for c in components if c.name != name]
         first_line[name] = line
         lic = _text(item.get("license"))
         if lic:
-            _check_license(lic, (*at, "license"), lines, source, fw)
+            _check_license(lic, (*at, "license"), lines, source, fw, strict)
         components.append(
             ComponentEntry(
                 name=name,
@@ -170,15 +183,19 @@ def _text(value: Any) -> str | None:
 
 
 def _check_license(
-    value: str, at: tuple[Any, ...], lines: Lines, source: str, fw: Framework
+    value: str, at: tuple[Any, ...], lines: Lines, source: str, fw: Framework, strict: bool
 ) -> None:
     problem = fw.licenses.check_id(value)
-    if problem:
+    if not problem:
+        return
+    where = f"{source}:{_line(lines, at)}: {dotted(at)}"
+    if strict:
         raise InputError(
-            f"{source}:{_line(lines, at)}: {dotted(at)}: {problem}",
+            f"{where}: {problem}",
             hint="use an SPDX id exactly as https://spdx.org/licenses/ spells it, `unlicensed` "
             "for an included component without a licence, or LicenseRef-<name> for any other",
         )
+    log.warning("%s: %s; the MOT scores it as an invalid (not open) licence", where, problem)
 
 
 def _did_you_mean(name: str, fw: Framework) -> str:

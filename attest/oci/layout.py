@@ -19,7 +19,7 @@ from typing import IO, Any
 from filelock import FileLock
 
 from attest.errors import InputError, NotFoundError
-from attest.fileio import atomic_write, fsync_dir
+from attest.fileio import atomic_write, fsync_dir, public_mode
 from attest.oci import limits
 from attest.oci import mediatypes as mt
 from attest.oci.store import (
@@ -273,6 +273,7 @@ def _write_verified(
     """Stream a blob into place, checking size and sha256 before it becomes visible."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    public_mode(fd)
     hasher = hashlib.sha256()
     written = 0
     try:

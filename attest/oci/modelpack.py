@@ -24,7 +24,6 @@ from attest.errors import InputError
 from attest.facts.safetensors import (
     format_param_size,
     precision_from_dtypes,
-    read_safetensors_header,
 )
 from attest.names import check_file_name
 from attest.oci import limits
@@ -296,35 +295,41 @@ def _source_date_epoch() -> int | None:
 
 
 def _weight_facts(root: Path, weights: list[str]) -> dict[str, Any]:
-    """format, paramSize, precision and quantization from weight file names and headers only
-    (safetensors and GGUF; never the weights)."""
-    from attest.facts.weights import capture_header, weight_facts  # facts imports this module
+    """format, paramSize, precision and quantization from the weights' headers only, read by
+    the facts readers and counted by the same rule the SBOMs and cards use (never the weights)."""
+    from attest.facts.model import model_parameter_count  # facts imports this module
+    from attest.facts.weights import (
+        HEADER_FORMATS,
+        HeaderNotRead,
+        capture_header,
+        weight_facts,
+        weight_format,
+    )
 
     facts: dict[str, Any] = {}
     suffixes = {Path(w).suffix.lower() for w in weights}
     formats = sorted({WEIGHT_FORMATS[s] for s in suffixes if s in WEIGHT_FORMATS})
     if formats:
         facts["format"] = ",".join(formats)
-    params = 0
-    dtypes: set[str] = set()
-    quantizations: set[str] = set()
+    read = []
     for rel in weights:
-        if rel.endswith(".safetensors"):
-            header = read_safetensors_header(root / rel)
-            params += header.parameter_count
-            dtypes.update(header.dtypes)
-        elif rel.lower().endswith(".gguf"):
-            size = (root / rel).stat().st_size
+        fmt = weight_format(rel)
+        if fmt not in HEADER_FORMATS:
+            continue
+        size = (root / rel).stat().st_size
+        try:
             with open(root / rel, "rb") as stream:
-                head = capture_header("gguf", stream, path=rel, size=size)
-            gguf = weight_facts("gguf", head, path=rel, size=size)
-            params += gguf.parameter_count or 0
-            if gguf.quantization:
-                quantizations.add(gguf.quantization)
+                head = capture_header(fmt, stream, path=rel, size=size)
+            read.append(weight_facts(fmt, head, path=rel, size=size))
+        except HeaderNotRead:
+            continue  # e.g. ONNX without the onnx extra: the config just says less
+    params = model_parameter_count(read)
     if params:
         facts["paramSize"] = format_param_size(params)
+    dtypes = {t for w in read if w.format != "gguf" for t in w.dtypes}
     if dtypes:
         facts["precision"] = precision_from_dtypes(dtypes)
+    quantizations = {w.quantization for w in read if w.quantization}
     if quantizations:
         facts["quantization"] = ",".join(sorted(quantizations))
     return facts

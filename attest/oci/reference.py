@@ -74,6 +74,12 @@ def parse_reference(text: str) -> Reference:
         raise UsageError("empty reference")
     if text.startswith("oci:"):
         return _parse_layout(text[4:], text)
+    if text.startswith(("./", "../", "/", "~")) or text.split("/", 1)[0] in (".", ".."):
+        # a path, not a registry: say so now rather than after DNS lookups and retries
+        raise UsageError(
+            f"{text!r} is a path, not a registry reference",
+            hint=f"did you mean oci:{text}? (an OCI image layout on disk)",
+        )
     return _parse_registry(text)
 
 

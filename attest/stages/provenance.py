@@ -227,7 +227,19 @@ def _source(facts: ModelFacts, source_dir: Path | None) -> dict[str, Any] | None
     git = read_git_source(source_dir) if source_dir is not None else None
     if git is None or not git.commit:
         return None
-    return _git_dependency(git.repository, git.commit, git.ref)
+    repo = _local_remote_uri(git.repository, source_dir) if git.repository else None
+    return _git_dependency(repo, git.commit, git.ref)
+
+
+def _local_remote_uri(repo: str, base: Path | None) -> str:
+    """A remote that is a path on disk (``/srv/git/m.git``, ``../upstream``) as a ``file://``
+    URI, so that ``git+file:///...`` is a valid URI; URLs are left as they are."""
+    if "://" in repo:
+        return repo
+    path = Path(repo)
+    if not path.is_absolute() and base is not None:
+        path = (base / path).resolve()
+    return path.as_uri() if path.is_absolute() else repo
 
 
 def _git_dependency(repo: str | None, commit: str | None, ref: str | None) -> dict[str, Any]:

@@ -38,7 +38,8 @@ from packageurl import PackageURL
 
 from attest import __version__
 from attest.errors import InputError, InternalError
-from attest.facts.model import DatasetFact, FileFact, MetricFact, ModelFacts
+from attest.facts.model import DatasetFact, FileFact, MetricFact, ModelFacts, WeightFacts
+from attest.stages.sbom.weights import model_precision, model_quantization, weight_properties
 
 MEDIA_TYPE = "application/vnd.cyclonedx+json"
 PREDICATE_TYPE = "https://cyclonedx.org/bom/v1.6"
@@ -180,7 +181,8 @@ def dataset_ref(dataset: DatasetFact) -> str:
 
 def _library_json(facts: ModelFacts, datasets: list[DatasetFact]) -> dict[str, Any]:
     model = _model_component(facts)
-    files = [_file_component(f) for f in facts.files]
+    weights = {w.path: w for w in facts.weights}
+    files = [_file_component(f, weights.get(f.path)) for f in facts.files]
     data = [_dataset_component(d) for d in datasets]
     bom = Bom(
         components=files + data,
@@ -304,6 +306,11 @@ def _model_properties(facts: ModelFacts) -> list[Property]:
         props.append(Property(name="attest:parameter-count", value=str(facts.parameter_count)))
     if facts.formats:
         props.append(Property(name="attest:format", value=",".join(facts.formats)))
+    precision, quantization = model_precision(facts), model_quantization(facts)
+    if precision:
+        props.append(Property(name="attest:precision", value=precision))
+    if quantization:
+        props.append(Property(name="attest:quantization", value=quantization))
     return props
 
 
@@ -323,15 +330,18 @@ def _pedigree(facts: ModelFacts) -> Pedigree | None:
     return Pedigree(ancestors=ancestors, commits=commits)
 
 
-def _file_component(file: FileFact) -> Component:
+def _file_component(file: FileFact, weight: WeightFacts | None = None) -> Component:
     licenses = [LicenseFactory().make_from_string(file.spdx_license)] if file.spdx_license else None
+    props = [Property(name="attest:role", value=file.role)]
+    if weight is not None:
+        props += [Property(name=k, value=v) for k, v in weight_properties(weight)]
     return Component(
         type=ComponentType.FILE,
         name=file.path,
         bom_ref=file_ref(file.path),
         hashes=[_sha256(file)],
         licenses=licenses,
-        properties=[Property(name="attest:role", value=file.role)],
+        properties=props,
     )
 
 

@@ -54,8 +54,9 @@ from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 from attest import __version__
 from attest.errors import InternalError
 from attest.facts.licenses import normalize_license
-from attest.facts.model import DatasetFact, FileFact, ModelFacts
+from attest.facts.model import DatasetFact, FileFact, ModelFacts, WeightFacts
 from attest.stages.sbom.cyclonedx import model_card, oci_purl
+from attest.stages.sbom.weights import weight_summary
 
 SPDX2_MEDIA_TYPE = "application/spdx+json"
 SPDX2_PREDICATE_TYPE = "https://spdx.dev/Document/v2.3"
@@ -306,7 +307,9 @@ def _document(facts: ModelFacts) -> Document:
         creator_comment=created_comment,
     )
     model = _model_package(facts)
-    files = {f.path: _file_package(f) for f in sorted(facts.files, key=lambda f: f.path)}
+    weights = {w.path: w for w in facts.weights}
+    files = {f.path: _file_package(f, weights.get(f.path))
+             for f in sorted(facts.files, key=lambda f: f.path)}  # fmt: skip
     datasets = unique_datasets(facts.datasets)
     dataset_packages = {name: _dataset_package(facts_) for name, facts_ in datasets.items()}
     bases = [_base_model_package(b) for b in sorted(set(facts.base_models))]
@@ -401,7 +404,7 @@ def base_model_id(name: str) -> str:
     return f"SPDXRef-BaseModel-{slug(name)}"
 
 
-def _file_package(file: FileFact) -> Package:
+def _file_package(file: FileFact, weight: WeightFacts | None = None) -> Package:
     lic = license_info(file.spdx_license, f"SPDX header of {file.path}")
     return Package(
         spdx_id=file_id(file.path),
@@ -414,7 +417,8 @@ def _file_package(file: FileFact) -> Package:
         license_declared=_license_value(lic) if file.spdx_license else None,
         license_comment=lic.note,
         primary_package_purpose=PackagePurpose.FILE,
-        comment=f"ModelPack file role: {file.role}",
+        comment=f"ModelPack file role: {file.role}"
+        + (f"; {weight_summary(weight)}" if weight is not None else ""),
     )
 
 

@@ -27,7 +27,7 @@ from spdx_python_model import v3_0_1 as spdx3
 
 from attest import __version__
 from attest.errors import InternalError
-from attest.facts.model import DatasetFact, FileFact, MetricFact, ModelFacts
+from attest.facts.model import DatasetFact, FileFact, MetricFact, ModelFacts, WeightFacts
 from attest.stages.sbom.cyclonedx import architecture_family, oci_purl
 from attest.stages.sbom.spdx2 import (
     DOCUMENT_ID,
@@ -49,6 +49,7 @@ from attest.stages.sbom.spdx2 import (
     source_info,
     unique_datasets,
 )
+from attest.stages.sbom.weights import weight_summary
 
 SPDX3_MEDIA_TYPE = "application/spdx+json"
 SPDX3_PREDICATE_TYPE = "https://spdx.dev/Document/v3"
@@ -260,7 +261,9 @@ class _Builder:
         facts = self.facts
         model = self._model()
         self.licensed(model, model_license(facts))
-        files = {f.path: self._file(f) for f in sorted(facts.files, key=lambda f: f.path)}
+        weights = {w.path: w for w in facts.weights}
+        files = {f.path: self._file(f, weights.get(f.path))
+                 for f in sorted(facts.files, key=lambda f: f.path)}  # fmt: skip
         self.relate(model, _R.contains, list(files.values()))
         self._datasets(model, files)
         bases = [self._base_model(name) for name in sorted(set(facts.base_models))]
@@ -312,7 +315,7 @@ class _Builder:
             ]
         return model
 
-    def _file(self, file: FileFact) -> Any:
+    def _file(self, file: FileFact, weight: WeightFacts | None = None) -> Any:
         element = self.add(
             spdx3.software_File,
             file_id(file.path),
@@ -320,6 +323,7 @@ class _Builder:
             software_fileKind=spdx3.software_FileKindType.file,
             software_primaryPurpose=_FILE_PURPOSES[file.role],
             verifiedUsing=[_sha256(file.sha256, file.path)],
+            **({"comment": weight_summary(weight)} if weight is not None else {}),
         )
         if file.spdx_license:
             # The file's SPDX-License-Identifier header is its author's declaration.

@@ -1,0 +1,55 @@
+"""The CLI contract, run through the real `attest` entry point: paths are not registry
+references, copy keeps a tag that starts with "sha", written files respect the umask, usage
+errors are one `attest: error:` line with exit 2."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO_ROOT, run_attest
+
+MODEL = REPO_ROOT / "testdata" / "models" / "tiny-llm"
+
+
+@pytest.mark.parametrize("ref", ["./out/x", "../out/x:v1", "/tmp/out/x", "./x"])
+def test_a_path_is_not_a_registry_reference(ref: str) -> None:
+    done = run_attest("inspect", ref)
+    assert done.returncode == 2
+    assert f"attest: error: '{ref}' is a path, not a registry reference" in done.stderr
+    assert f"did you mean oci:{ref}?" in done.stderr
+
+
+def test_copy_keeps_a_tag_that_starts_with_sha(tmp_path: Path) -> None:
+    src, dst = tmp_path / "s", tmp_path / "d"
+    assert run_attest("pack", str(MODEL), "--to", f"oci:{src}:sha-1a2b3c").returncode == 0
+    done = run_attest("copy", f"oci:{src}:sha-1a2b3c", f"oci:{dst}")
+    assert done.returncode == 0, done.stderr
+    tags = run_attest("inspect", f"oci:{dst}:sha-1a2b3c")
+    assert tags.returncode == 0, tags.stderr
+
+
+def test_written_files_respect_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        done = run_attest("pack", str(MODEL), "--to", f"oci:{tmp_path / 'lay'}:v1")
+        assert done.returncode == 0, done.stderr
+        sbom = tmp_path / "sbom.json"
+        assert run_attest("sbom", str(MODEL), "-o", str(sbom)).returncode == 0
+    finally:
+        os.umask(old)
+    files = [sbom, tmp_path / "lay" / "index.json",
+             *(tmp_path / "lay" / "blobs" / "sha256").iterdir()]  # fmt: skip
+    for f in files:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+
+
+def test_usage_errors_are_one_prefixed_line() -> None:
+    for args in (["inspect"], ["verify", "x.example/r:v1", "--no-such-flag"], ["nosuchcommand"]):
+        done = run_attest(*args)
+        assert done.returncode == 2, args
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("attest: error: "), done.stderr
