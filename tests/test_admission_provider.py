@@ -92,13 +92,28 @@ def test_mtls_and_tls13_are_required(provider) -> None:
     assert provider.session().get(f"{provider.url}/healthz", timeout=5).text == "ok\n"
 
 
+def _status_of_oversized_post(provider) -> int:
+    """POST declaring a 2 MiB body, over TLS, and read the answer before sending the body: the
+    provider refuses by the header alone (sending the whole body races the server's close, and
+    the client then sees a reset instead of the 413)."""
+    context = ssl.create_default_context(cafile=str(provider.tls.ca))
+    context.load_cert_chain(str(provider.tls.client_cert), str(provider.tls.client_key))
+    host, port = provider.url.removeprefix("https://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw, \
+            context.wrap_socket(raw, server_hostname=host) as tls:  # fmt: skip
+        tls.sendall(b"POST /validate HTTP/1.1\r\nHost: " + host.encode() +
+                    b"\r\nContent-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{")
+        status_line = tls.recv(4096).split(b"\r\n", 1)[0]
+    return int(status_line.split()[1])
+
+
 def test_health_ready_metrics_and_bad_requests(provider) -> None:
     s = provider.session()
     assert s.get(f"{provider.url}/readyz", timeout=5).status_code == 200
     bad = s.post(f"{provider.url}/validate", data=b'{"kind": "Nope"}', timeout=5)
     assert bad.status_code == 400
     assert bad.json()["response"]["systemError"].startswith("bad request")
-    assert s.post(f"{provider.url}/validate", data=b"x" * (2 << 20), timeout=5).status_code == 413
+    assert _status_of_oversized_post(provider) == 413
     assert s.get(f"{provider.url}/nowhere", timeout=5).status_code == 404
     metrics = s.get(f"{provider.url}/metrics", timeout=5).text
     for name in ("attest_provider_requests_total", "attest_provider_request_seconds_bucket",
@@ -295,3 +310,87 @@ def test_attest_serve_command_end_to_end(provider_tls, admission_models, tmp_pat
     validate = [entry for entry in lines if entry["msg"] == "validate"]
     assert validate and validate[0]["request_id"] == "req-42" and validate[0]["keys"] == 2
     assert any(entry["msg"] == "listening" for entry in lines)
+
+
+def test_prefetched_view_serves_the_verifier_and_refuses_writes(admission_models) -> None:
+    """The per-verification view: referrers warmed concurrently, then the unchanged verifier
+    reads the same digest-checked bytes from it; nothing can be written through it."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor as Pool
+
+    from attest.admission.prefetch import PrefetchedStore
+    from attest.errors import InternalError
+    from attest.oci.stores import open_store
+    from attest.verify.verifier import VerifyOptions, verify_subject
+
+    ref = parse_key(admission_models.signed)
+    store = open_store(ref)
+    manifest = store.get_manifest("v1")
+    view = PrefetchedStore(store)
+    view.seed(manifest)
+    with Pool(4) as pool:
+        view.prefetch(manifest.descriptor.digest, "auto", pool, lambda: open_store(ref))
+    assert len(view._manifests) >= 1 + 7 and len(view._blobs) >= 7
+    report = verify_subject(view, manifest.descriptor, str(ref),
+                            VerifyOptions(key=admission_models.public_key))  # fmt: skip
+    direct = verify_subject(store, manifest.descriptor, str(ref),
+                            VerifyOptions(key=admission_models.public_key))  # fmt: skip
+    strip = lambda r: {**r.to_dict(), "verifier": None}  # noqa: E731 - the clock differs
+    assert strip(report) == strip(direct) and len(report.verified) == 7
+    with pytest.raises(InternalError):
+        view.push_manifest(b"{}", "application/json", tag="x")
+    with pytest.raises(InternalError):
+        view.push_blob(manifest.descriptor, io.BytesIO(b""))
+
+
+def test_serve_refuses_to_start_without_trust(provider_tls) -> None:
+    from tests.helpers import run_attest
+
+    tls = provider_tls
+    proc = run_attest("serve", "--addr", "127.0.0.1:0", "--tls-cert", str(tls.cert),
+                      "--tls-key", str(tls.key))  # fmt: skip
+    assert proc.returncode == 2 and "trusts nothing" in proc.stderr
+
+
+def test_oversized_reports_are_dropped_from_the_value() -> None:
+    from attest.admission import validate
+
+    big = {"subject": {"digest": "sha256:x"}, "verifier": {},
+           "referrers": [{"summary": {"licenses": ["x" * 100] * 1000}}]}  # fmt: skip
+    doc, warnings = validate.bounded_report(validate.compact_report(big))
+    assert doc["referrers"] == [] and warnings[0]["code"] == "REPORT_TOO_LARGE"
+    small = validate.compact_report({**big, "referrers": [{"summary": {}}]})
+    assert validate.bounded_report(small) == (small, [])
+
+
+@pytest.mark.parametrize("mode", ["enforce", "warn", "off"])
+def test_policy_mode(admission_models, mode: str) -> None:
+    """--mode as in `attest verify`: enforce denies on policy violations, warn reports them as
+    warnings, off skips the policy; failed or missing signatures deny in every mode."""
+    import time as _time
+
+    from attest.admission.validate import Validator, ValidatorSettings
+    from attest.policy.loader import load_policy
+    from attest.verify.verifier import VerifyOptions
+
+    validator = Validator(ValidatorSettings(
+        verify=VerifyOptions(key=admission_models.public_key), policy=load_policy(None),
+        params={"mof": {"min_class": "II"}}, mode=mode, workers=2,
+    ))  # fmt: skip
+    keys = [admission_models.signed] + ([admission_models.unsigned] if mode == "off" else [])
+    try:
+        items = validator.validate(keys, _time.monotonic() + 30)
+    finally:
+        validator.close()
+    signed = items[0]
+    codes = {v["code"] for v in signed["value"]["violations"]}
+    warned = {w["code"] for w in signed["value"]["warnings"]}
+    if mode == "enforce":
+        assert signed["value"]["allowed"] is False and "MOF_CLASS_TOO_LOW" in codes
+    elif mode == "warn":
+        assert signed["value"]["allowed"] is True and "MOF_CLASS_TOO_LOW" in warned
+    else:
+        assert signed["value"]["allowed"] is True and "MOF_CLASS_TOO_LOW" not in warned
+    if mode == "off":  # no policy at all, and still no unsigned model
+        unsigned = items[1]["value"]
+        assert unsigned["allowed"] is False and unsigned["violations"][0]["code"] == "UNSIGNED"

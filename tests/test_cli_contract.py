@@ -53,3 +53,16 @@ def test_usage_errors_are_one_prefixed_line() -> None:
         assert done.returncode == 2, args
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("attest: error: "), done.stderr
+
+
+def test_global_flags_work_anywhere() -> None:
+    aikit = f"oci:{REPO_ROOT / 'testdata' / 'vectors' / 'aikit' / 'layout'}:latest"
+    loud = run_attest("inspect", aikit)
+    assert loud.returncode == 0 and "WARNING" in loud.stderr  # its config is `{}`
+    for args in (("-q", "inspect", aikit), ("inspect", aikit, "-q"), ("inspect", "-q", aikit)):
+        done = run_attest(*args)
+        assert done.returncode == 0 and done.stderr == "", (args, done.stderr)
+        assert done.stdout == loud.stdout
+    # a command's own flag of the same name stays the command's
+    listed = run_attest("policy", "test", "-v")
+    assert listed.returncode == 0 and listed.stdout.count("PASS") > 1

@@ -366,9 +366,10 @@ def test_cache_hit_refreshes_old_last_used(
     (key,) = doc["entries"]
     doc["entries"][key][4] = 0  # last used in 1970
     cache_file.write_text(json.dumps(doc))
+    before = int(time.time())  # no time limit: the refresh happens after this, however slow
     digest_files(root, ["config.json"])
     used = json.loads(cache_file.read_bytes())["entries"][key][4]
-    assert used > time.time() - 60
+    assert used >= before
 
 
 def test_unwritable_cache_dir_does_not_fail(

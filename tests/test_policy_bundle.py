@@ -79,6 +79,7 @@ def test_bundle_structure_of_the_library() -> None:
     assert manifest == bundle.manifest
     assert manifest["rego_version"] == 1 and manifest["revision"]
     modules = [
+        "admission",
         "cards",
         "evidence",
         "freshness",

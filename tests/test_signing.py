@@ -22,13 +22,14 @@ from sigstore.verify import policy
 
 from attest.errors import InputError, UsageError, VerificationError
 from attest.facts.gather import facts_for_subject, subject_info
+from attest.flows.sign import collect_evidence, load_statements, sign_subject
 from attest.oci import mediatypes as mt
 from attest.oci.extract import pull
 from attest.oci.layout import LayoutStore
 from attest.oci.modelpack import Subject, pack, read_subject
 from attest.oci.reference import fallback_tag, parse_reference
 from attest.oci.referrers import discover
-from attest.oci.store import Descriptor
+from attest.oci.store import Descriptor, sha256_bytes
 from attest.oci.stores import open_store
 from attest.publish import attach_document
 from attest.sign import keyless
@@ -49,7 +50,6 @@ from attest.sign.publish import (
     sign_and_attach,
 )
 from attest.sign.signer import choose_signer
-from attest.sign.subject import load_statements, sign_subject, unsigned_documents
 from attest.stages.sbom.stage import run_sbom_stage
 from attest.stages.statement import Evidence, statement_bytes
 from tests.helpers import REPO_ROOT, push_artifact, push_raw_blob
@@ -379,8 +379,9 @@ def test_signing_an_oci_subject_reads_no_weight_file(
     # What `attest sign REF --oms` does, from resolving the reference on.
     subject = read_subject(store, "v1", packed_subject.reference)
     signer = KeySigner(load_private_key(key_files[0]))
+    named = [sha256_bytes(e.document or b"") for e in run_sbom_stage(facts)]
     result = sign_subject(
-        store, subject, subject_info(subject, store), signer, oms=True,
+        store, subject, subject_info(subject, store), signer, documents=named, oms=True,
         oms_output=tmp_path / "model.sig",
     )  # fmt: skip
     assert reads, "the counter saw nothing: the test would pass vacuously"
@@ -389,8 +390,8 @@ def test_signing_an_oci_subject_reads_no_weight_file(
     kinds = sorted(s.predicate_type for s in result.signed)
     assert kinds == sorted([OMS_PREDICATE_TYPE, *(e.predicate_type for e in run_sbom_stage(facts))])
     assert (tmp_path / "model.sig").read_bytes() == result.oms_bundle
-    # Signed documents are no longer "unsigned": signing again signs nothing new.
-    assert unsigned_documents(store, subject, subject_info(subject, store)) == []
+    # Nothing is signed that was not named: no names, nothing to sign.
+    assert collect_evidence(store, subject, subject_info(subject, store)) == []
 
 
 def test_sign_statement_files(
@@ -405,7 +406,7 @@ def test_sign_statement_files(
     signer = KeySigner(load_private_key(key_files[0]))
     result = sign_subject(
         store, subject, subject_info(subject, store), signer, statements=statements,
-        attached=False, predicate_types=("https://x/1",),
+        predicate_types=("https://x/1",),
     )  # fmt: skip
     assert [s.predicate_type for s in result.signed] == ["https://x/1"]
     bad = tmp_path / "bad.json"
@@ -413,7 +414,7 @@ def test_sign_statement_files(
     with pytest.raises(InputError, match="refusing to sign"):
         sign_subject(
             store, subject, subject_info(subject, store), signer,
-            statements=load_statements(bad), attached=False,
+            statements=load_statements(bad),
         )  # fmt: skip
 
 
@@ -476,7 +477,7 @@ def test_model_signing_verifies_the_oms_bundle_made_from_the_manifest(
     signature = model / "model.sig"
     result = sign_subject(
         store, subject, subject_info(subject, store), KeySigner(load_private_key(private)),
-        attached=False, oms=True, oms_output=signature,
+        oms=True, oms_output=signature,
     )  # fmt: skip
     assert [s.predicate_type for s in result.signed] == [OMS_PREDICATE_TYPE]
     hint = json.loads(signature.read_bytes())["verificationMaterial"]["publicKey"]["hint"]
@@ -693,8 +694,7 @@ def test_keyless_oms_signature_verifies_with_model_signing(
     signer = choose_signer(identity_token=token, trust_config=sigstore_trust_config)
     signature = tmp_path / "model.sig"
     sign_subject(
-        store, subject, subject_info(subject, store), signer, attached=False, oms=True,
-        oms_output=signature,
+        store, subject, subject_info(subject, store), signer, oms=True, oms_output=signature,
     )  # fmt: skip
     common = [
         "verify", "sigstore", str(model), "--signature", str(signature),
@@ -764,7 +764,7 @@ def test_signed_referrers_on_a_registry_follow_the_cosign_layout(
         )
 
 
-def test_unsigned_statement_referrers_are_signed_once(
+def test_attached_statements_are_signed_only_when_named(
     packed: tuple[LayoutStore, Subject], key_files: tuple[Path, Path]
 ) -> None:
     from attest.publish import attach_statement
@@ -773,34 +773,32 @@ def test_unsigned_statement_referrers_are_signed_once(
     info = subject_info(subject, store)
     facts = facts_for_subject(store, subject)
     cdx = run_sbom_stage(facts)[0]
-    attach_statement(store, subject.descriptor, cdx)  # what `attest run --no-sign` leaves
-    attach_document(store, subject.descriptor, cdx)
+    statement_ref = attach_statement(store, subject.descriptor, cdx)  # `attest run --no-sign`
+    attach_document(store, subject.descriptor, cdx, statement=statement_ref.digest)
     other = Evidence(statement=statement_about("sha256:" + "42" * 32))
-    attach_statement(store, subject.descriptor, other)  # about another artifact: never signed
+    foreign = attach_statement(store, subject.descriptor, other)  # about another artifact
 
-    found = unsigned_documents(store, subject, info)
-    # the document and the statement are the same statement: signed once, document re-attached
-    assert [e.predicate_type for e in found] == [cdx.predicate_type]
     signer = KeySigner(load_private_key(key_files[0]))
-    result = sign_subject(store, subject, info, signer)
-    assert len(result.signed) == 1
+    # nothing named: nothing signed, whatever is attached
+    assert collect_evidence(store, subject, info) == []
+    # the document and its statement named together are one statement: signed once, and the
+    # document is re-attached naming the new bundle
+    result = sign_subject(store, subject, info, signer,
+                          documents=[statement_ref.digest, sha256_bytes(cdx.document or b"")])
+    assert len(result.signed) == 1 and result.signed[0].document_ref is not None
     verify_key_bundle(result.signed[0].bundle, signer.public_key, subject_digest=subject.digest)
-    assert unsigned_documents(store, subject, info) == []
+    # a named statement about another artifact is refused, not skipped
+    with pytest.raises(InputError, match="refusing to sign"):
+        sign_subject(store, subject, info, signer, documents=[foreign.digest])
+    # a name that is not attached at all
+    with pytest.raises(UsageError, match="no referrer"):
+        sign_subject(store, subject, info, signer, documents=["sha256:" + "ab" * 32])
 
-    # a statement attached alone (no document) is signed as it is, and only once
-    statement_only = Evidence(statement=statement_about(subject.digest, "https://x/alone"))
-    attach_statement(store, subject.descriptor, statement_only)
-    assert [e.statement for e in unsigned_documents(store, subject, info)] == [
-        statement_only.statement
-    ]
-    sign_subject(store, subject, info, signer)
-    assert unsigned_documents(store, subject, info) == []
-
-    # nothing left to sign: a usage error, and the signer is never chosen (no dev key, no browser)
+    # nothing named: a usage error, and the signer is never chosen (no dev key, no browser)
     def never() -> KeySigner:
         raise AssertionError("the signer was chosen with nothing to sign")
 
     with pytest.raises(UsageError, match="nothing to sign on sha256:"):
         sign_subject(store, subject, info, never)
-    chosen = sign_subject(store, subject, info, lambda: signer, attached=False, oms=True)
+    chosen = sign_subject(store, subject, info, lambda: signer, oms=True)
     assert chosen.signer is signer and len(chosen.signed) == 1

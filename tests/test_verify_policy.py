@@ -3,6 +3,7 @@ model, missing required evidence, and an unsigned document where a signed one is
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,13 @@ def test_missing_required_evidence_and_unsigned_documents(tmp_path: Path, capsys
         "identity:\n  allowed: [{kind: key}]\n"
         "signatures:\n  required: [https://attest.dev/mof/v1, https://slsa.dev/provenance/v1]\n"
     )
-    # sign only the MOF statement
-    proc = run_attest("sign", ref, "--key", f"{keys}.key",
-                      "--predicate-type", "https://attest.dev/mof/v1")  # fmt: skip
+    # sign only the MOF statement, named by its referrer's digest (nothing is signed unnamed)
+    listed = json.loads(run_attest("referrers", ref, "--format", "json").stdout)["referrers"]
+    mof = next(r["digest"] for r in listed
+               if r.get("annotations", {}).get("dev.attest.predicate-type")
+               == "https://attest.dev/mof/v1"
+               and r.get("artifactType") == "application/vnd.in-toto+json")  # fmt: skip
+    proc = run_attest("sign", ref, "--key", f"{keys}.key", "--document", mof)
     assert proc.returncode == 0, proc.stderr
     code, out, err = invoke("verify", ref, "--key", f"{keys}.pub", "--params", str(params),
                             capsys=capsys)  # fmt: skip

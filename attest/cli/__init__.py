@@ -29,6 +29,7 @@ from attest.cli import (  # noqa: F401 - register
 from attest.cli.app import cli
 from attest.cli.common import log
 from attest.errors import AttestError
+from attest.text import safe
 
 __all__ = ["cli", "main"]
 
@@ -54,8 +55,9 @@ def main() -> None:
     except click.ClickException as e:  # usage errors: one line, exit 2, as documented
         click.echo(f"attest: error: {_usage_line(e)}", err=True)
         sys.exit(2)
-    except AttestError as e:
-        click.echo(f"attest: error: {e.diagnostics()}", err=True)
+    except AttestError as e:  # messages quote names and values from outside: escaped
+        hint = f"\n  hint: {safe(e.hint)}" if e.hint else ""
+        click.echo(f"attest: error: {safe(e.message)}{hint}", err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("attest: interrupted", err=True)
@@ -67,6 +69,6 @@ def main() -> None:
         sys.exit(2)
     except Exception as e:  # a bug: still one line, exit 3
         log.debug("internal error", exc_info=True)
-        click.echo(f"attest: internal error: {type(e).__name__}: {e}", err=True)
+        click.echo(f"attest: internal error: {type(e).__name__}: {safe(e)}", err=True)
         sys.exit(3)
     sys.exit(0)

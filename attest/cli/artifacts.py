@@ -117,11 +117,13 @@ def inspect(reference: str, plain_http: bool, insecure: bool, fmt: str) -> None:
 
 
 def _inspect_text(subject: Any) -> str:
+    from attest.text import safe as p  # config values and paths come from outside
+
     cfg = subject.config
     lines = [
-        f"Reference:  {subject.reference}",
-        f"Digest:     {subject.digest}",
-        f"Type:       {subject.flavour} ({subject.manifest.get('artifactType') or '-'})",
+        f"Reference:  {p(subject.reference)}",
+        f"Digest:     {p(subject.digest)}",
+        f"Type:       {subject.flavour} ({p(subject.manifest.get('artifactType') or '-')})",
     ]
     desc = cfg.get("descriptor") or {}
     model = cfg.get("config") or {}
@@ -136,16 +138,17 @@ def _inspect_text(subject: Any) -> str:
         ("Quantization", model.get("quantization")),
     ):
         if value:
-            lines.append(f"{label + ':':<12}{value}")
+            lines.append(f"{label + ':':<12}{p(value)}")
     total = sum(layer.descriptor.size for layer in subject.layers)
     lines.append(f"Files:      {len(subject.layers)} layers, {human_size(total)}")
-    width = max((len(layer.path or "-") for layer in subject.layers), default=4)
+    paths = [p(layer.path or "-") for layer in subject.layers]
+    width = max((len(path) for path in paths), default=4)
     lines.append(f"  {'PATH':<{width}}  {'ROLE':<13} {'SIZE':>10}  DIGEST")
-    for layer in subject.layers:
-        role = layer.kind + ("" if layer.encoding == "raw" else f" ({layer.encoding})")
+    for path, layer in zip(paths, subject.layers, strict=True):
+        role = p(layer.kind + ("" if layer.encoding == "raw" else f" ({layer.encoding})"))
         lines.append(
-            f"  {layer.path or '-':<{width}}  {role:<13} {human_size(layer.descriptor.size):>10}"
-            f"  {layer.descriptor.digest}"
+            f"  {path:<{width}}  {role:<13} {human_size(layer.descriptor.size):>10}"
+            f"  {p(layer.descriptor.digest)}"
         )
     return "\n".join(lines)
 
@@ -280,6 +283,7 @@ def referrers(
 ) -> None:
     """List the referrers of an artifact (each checked to point at it)."""
     from attest.oci.referrers import discover
+    from attest.text import safe
 
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
@@ -303,8 +307,9 @@ def referrers(
         lines: list[str] = []
 
         def show(entries: list[dict[str, Any]], indent: int) -> None:
-            for e in entries:
-                lines.append(f"{'  ' * indent}{e['digest']}  {e.get('artifactType') or '-'}")
+            for e in entries:  # an index entry's fields are whatever its writer put there
+                what = safe(e.get("artifactType") or "-")
+                lines.append(f"{'  ' * indent}{safe(e['digest'])}  {what}")
                 show(e.get("referrers", []), indent + 1)
 
         show(found, 0)

@@ -164,7 +164,7 @@ OPA_URL_OPTION = click.option(
 def trust_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Whose signatures count, as ``attest verify`` spells it (cosign's flag names)."""
     path = click.Path(dir_okay=False, exists=True, path_type=Path)
-    options = [
+    options: list[tuple[str, dict[str, Any]]] = [
         ("--key", {"type": path,
                    "help": "Public key for key-signed bundles (PEM; cosign.pub works too)."}),
         ("--identity", {"help": "Exact signer identity (certificate SAN), keyless."}),
@@ -179,7 +179,7 @@ def trust_options(f: Callable[..., Any]) -> Callable[..., Any]:
                        "help": "No call to any Sigstore service: the trust root at hand only."}),
     ]  # fmt: skip
     for name, kwargs in reversed(options):
-        f = click.option(name, **kwargs)(f)  # type: ignore[arg-type]
+        f = click.option(name, **kwargs)(f)
     return f
 
 

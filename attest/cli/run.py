@@ -63,6 +63,7 @@ def run(
 ) -> None:
     """Pack a model, generate and attach its evidence, and print one summary."""
     from attest.pipeline import run_pipeline
+    from attest.text import safe
 
     if not source.is_dir():
         raise UsageError(f"{source} is not a model directory")
@@ -108,12 +109,13 @@ def run(
             f"Model      {facts or 'no weight facts'}; licence {summary['license'] or 'unknown'}",
         ]
         for stage in result.stages:
-            lines.append(f"{stage.stage:<10} {stage.status}: {stage.detail}")
-            for item in stage.attached:
+            lines.append(f"{stage.stage:<10} {stage.status}: {safe(stage.detail)}")
+            for item in stage.attached:  # policy messages quote annotations: escaped
                 if "digest" in item:
-                    lines.append(f"             {item['file']:<20} {item['digest']}")
+                    lines.append(f"             {safe(item['file']):<20} {item['digest']}")
                 elif item["level"] == "violation" or item["code"] != "IDENTITY_DEV_KEY":
-                    lines.append(f"             [{item['code']}] {item['msg']}")
+                    code, msg = safe(item["code"]), safe(item["msg"])
+                    lines.append(f"             [{code}] {msg}")
             dev = sum(1 for i in stage.attached if i.get("code") == "IDENTITY_DEV_KEY")
             if dev:
                 lines.append(f"             [IDENTITY_DEV_KEY] {dev} statements signed with the "

@@ -71,13 +71,18 @@ def key_generate(prefix: Path, force: bool, fmt: str) -> None:
     help="An in-toto statement about REFERENCE (JSON or JSON Lines); repeatable.",
 )
 @click.option(
+    "--document",
+    "documents",
+    multiple=True,
+    metavar="DIGEST|FILE",
+    help="An attached document or unsigned statement to sign, named by its referrer's or its "
+    "content's sha256 digest, or by a local file with the same bytes; repeatable.",
+)
+@click.option(
     "--predicate-type",
     "predicate_types",
     multiple=True,
     help="Only sign statements of this predicate type; repeatable.",
-)
-@click.option(
-    "--no-attached", is_flag=True, help="Do not sign the unsigned JSON documents already attached."
 )
 @click.option(
     "--oms",
@@ -101,8 +106,8 @@ def sign(
     staging: bool,
     trust_config: Path | None,
     statement_files: tuple[Path, ...],
+    documents: tuple[str, ...],
     predicate_types: tuple[str, ...],
-    no_attached: bool,
     oms: bool,
     oms_output: Path | None,
     oms_name: str | None,
@@ -111,23 +116,25 @@ def sign(
     referrers_mode: str,
     fmt: str,
 ) -> None:  # fmt: skip
-    """Sign an artifact's statements and attach them as cosign-layout referrers.
+    """Sign what you name about an artifact and attach it as cosign-layout referrers.
 
-    Reads the manifest and the attached documents only: never a weight file.
+    Signs only --statement files, --document referrers named by digest or file, and the
+    --oms statement made here; never whatever else is attached. Reads the manifest and the
+    named documents only: never a weight file.
     """
     from attest.facts.gather import subject_info
+    from attest.flows.sign import sign_subject
     from attest.oci.modelpack import read_subject
-    from attest.sign.subject import load_statements, sign_subject
+    from attest.text import safe
 
-    statements = [s for f in statement_files for s in load_statements(f)]
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
     subject = read_subject(store, resolve_target(store, ref), reference)
     result = sign_subject(
         store, subject, subject_info(subject, store),
         lambda: choose_signer_from_flags(key, identity_token, interactive, staging, trust_config),
-        statements=statements, attached=not no_attached, predicate_types=predicate_types,
-        oms=oms, oms_name=oms_name, oms_output=oms_output,
+        statement_files=list(statement_files), documents=list(documents),
+        predicate_types=predicate_types, oms=oms, oms_name=oms_name, oms_output=oms_output,
         mode=referrers_mode,  # type: ignore[arg-type]
     )  # fmt: skip
     signer = result.signer
@@ -136,13 +143,15 @@ def sign(
         "reference": subject_ref(ref, subject.digest),
         "digest": subject.digest,
         "signer": {"kind": signer.kind, "identity": signer.identity},
-        "signed": [s.to_dict() for s in result.signed],
+        "signed": result.to_dicts(),
         "omsOutput": str(oms_output) if oms_output else None,
     }
 
     def text() -> str:
         lines = [f"Signed     {out['reference']}", f"Signer     {signer.describe()}"]
-        lines += [f"  {s.predicate_type:<45} {s.statement_ref.digest}" for s in result.signed]
+        for s, origin in zip(result.signed, result.origins, strict=True):
+            lines.append(f"  {safe(s.predicate_type):<45} {s.statement_ref.digest}")
+            lines.append(f"      from {safe(origin)}")
         if oms_output:
             lines.append(f"OMS        {oms_output}")
         return "\n".join(lines)

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from attest.cli.common import ENGINE_OPTION, OPA_URL_OPTION
+from attest.cli.notation_options import notation_options, notation_settings
 
 TRUST_KEYS = ("key", "identity", "identity_regexp", "issuer", "repository", "workflow_ref",
               "trust_config", "staging", "offline")  # fmt: skip
@@ -38,7 +39,7 @@ def trust_options(f: Callable[..., Any]) -> Callable[..., Any]:
     ]  # fmt: skip
     for option in reversed(options):
         f = option(f)
-    return f
+    return notation_options(f)  # notation's trust policy and store, as `attest verify` takes
 
 
 def policy_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,6 +71,7 @@ def verify_options_from(flags: dict[str, Any], referrers_mode: str) -> Any:
                                 flags["repository"], flags["workflow_ref"]),
         trust_config=flags["trust_config"], staging=flags["staging"], offline=flags["offline"],
         referrers_mode=referrers_mode,  # type: ignore[arg-type]
+        notation=notation_settings(),
     )  # fmt: skip
 
 

@@ -19,6 +19,8 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 _OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--key", type=_FILE,
                  help="Public key for key-signed bundles (PEM; cosign.pub works too)."),
+    click.option("--allow-dev-key", is_flag=True,
+                 help="Trust the local development key (never implied; not for release)."),
     click.option("--identity", help="Exact signer identity (certificate SAN) for keyless bundles."),
     click.option("--identity-regexp", help="Fully anchored regular expression for the identity."),
     click.option("--issuer",
@@ -44,9 +46,9 @@ _OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     referrers_mode_option,
 ]  # fmt: skip
 _NAMES = (
-    "key", "identity", "identity_regexp", "issuer", "repository", "workflow_ref", "trust_config",
-    "staging", "offline", "policy_source", "params", "mode", "entrypoint", "engine", "opa_url",
-    "plain_http", "insecure", "referrers_mode",
+    "key", "allow_dev_key", "identity", "identity_regexp", "issuer", "repository", "workflow_ref",
+    "trust_config", "staging", "offline", "policy_source", "params", "mode", "entrypoint",
+    "engine", "opa_url", "plain_http", "insecure", "referrers_mode",
 )  # fmt: skip
 
 

@@ -122,7 +122,9 @@ def policy_push(
 def verify(reference: str, request: VerifyRequest, fmt: str) -> None:
     """Verify every signed referrer of an artifact, then (with --policy) judge the report.
 
-    Exit 1 when a signature fails, when nothing verifies, or on policy violations (enforce).
+    Exit 1 when a signature fails, when nothing verifies, when identity flags match no
+    keyless signature, or on policy violations (enforce). Only keys and identities you name
+    are trusted: the local development key too only with --allow-dev-key (or --key).
 
     \b
     Example:

@@ -1,20 +1,23 @@
 """ModelFacts as a readable summary (``attest facts REF``); the JSON form is ``facts.to_dict()``.
 
 The summary says what is missing as plainly as what is there: a sparse card or an unreadable
-header is a fact about the model too.
+header is a fact about the model too. Every value comes from the model's own files (names,
+README front matter, headers): each line is printed through ``safe``, so none can draw
+lines of its own.
 """
 
 from __future__ import annotations
 
 from attest.facts.model import ModelFacts, WeightFacts
 from attest.humanize import human_size
+from attest.text import safe
 
 
 def _count(n: int | None) -> str:
     return "unknown" if n is None else f"{n:,}"
 
 
-def _weight_line(w: WeightFacts) -> str:
+def _weight_lines(w: WeightFacts) -> list[str]:
     parts = [w.format]
     if w.tensor_count is not None:
         parts.append(f"{_count(w.tensor_count)} tensors")
@@ -31,12 +34,12 @@ def _weight_line(w: WeightFacts) -> str:
     ):
         if value is not None:
             parts.append(f"{label} {value}")
-    line = f"  {w.path}: {', '.join(parts)}"
+    lines = [f"  {w.path}: {', '.join(parts)}"]
     if w.inputs:
-        line += f"\n    inputs:  {'; '.join(w.inputs)}"
+        lines.append(f"    inputs:  {'; '.join(w.inputs)}")
     if w.outputs:
-        line += f"\n    outputs: {'; '.join(w.outputs)}"
-    return line
+        lines.append(f"    outputs: {'; '.join(w.outputs)}")
+    return lines
 
 
 def facts_to_text(facts: ModelFacts) -> str:
@@ -66,7 +69,7 @@ def facts_to_text(facts: ModelFacts) -> str:
     if facts.weights:
         add("")
         add("Weights")
-        out.extend(_weight_line(w) for w in facts.weights)
+        out.extend(line for w in facts.weights for line in _weight_lines(w))
 
     add("")
     add("Licences")
@@ -130,4 +133,4 @@ def facts_to_text(facts: ModelFacts) -> str:
         add("")
         add("Warnings")
         out.extend(f"  - {w}" for w in facts.warnings)
-    return "\n".join(out) + "\n"
+    return "\n".join(safe(line) for line in out) + "\n"

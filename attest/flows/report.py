@@ -8,7 +8,6 @@ digest), so the statement read here is the one whose signature verified.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from attest import jsonio
 from attest.errors import InputError
+from attest.oci import mediatypes as mt
 from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
 from attest.oci.reference import parse_reference
 from attest.oci.referrers import Referrer, discover
@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 TITLE = "org.opencontainers.image.title"
 PREDICATE_ANNOTATION = "dev.attest.predicate-type"
 STATEMENT_ANNOTATION = "dev.attest.statement.digest"
-SBOM_DOCUMENT_TYPES = ("application/vnd.cyclonedx+json", "application/spdx+json")
-MAX_DOCUMENT = 64 * 1024 * 1024  # a vouched-for document is read whole to compare it
 
 
 @dataclass(frozen=True)
@@ -71,13 +69,15 @@ def collect_artifact(
     documents: list[DocumentEvidence] = []
     for result in report.referrers:
         referrer = found.get(result.digest)
-        if result.is_bundle:
+        if result.artifact_type == mt.NOTATION_SIGNATURE:
+            statements.append(_notation(result))
+        elif result.is_bundle:
             statements.append(_bundle(store, referrer, result, subject.digest, fingerprints))
         elif result.artifact_type == STATEMENT_MEDIA_TYPE:
             statements.append(_unsigned(store, referrer, result))
         else:
             documents.append(_document(referrer, result))
-    _vouch(store, documents, statements, found)
+    _vouch(documents, {r.digest: r for r in report.referrers})
     decision = _policy(report.to_dict(), options, policy, store_options)
     return EvidenceSet(
         subject=subject.to_dict(),
@@ -130,6 +130,20 @@ def _bundle(
     signer = _signer(verified[0], data, fingerprints)
     return StatementEvidence(result.digest, result.predicate_type, "verified", signer,
                              _object(statement.get("predicate")))  # fmt: skip
+
+
+def _notation(result: ReferrerResult) -> StatementEvidence:
+    """A notation signature signs the manifest itself (no predicate): listed with its signer
+    when it verified, as failed with the verifier's errors, else (audit, skip) as unsigned."""
+    verified = [s for s in result.signatures if s.verified]
+    kind = mt.NOTATION_SIGNATURE  # in place of a predicate type: what this referrer is
+    if result.errors:
+        return StatementEvidence(result.digest, kind, "failed", errors=list(result.errors))
+    if not verified:
+        return StatementEvidence(result.digest, kind, "unsigned")
+    s = verified[0]
+    signer = Signer(kind="notation", identity=s.subject, issuer=s.issuer, tlog_time=s.timestamp)
+    return StatementEvidence(result.digest, kind, "verified", signer)
 
 
 def _unsigned(store: Store, referrer: Referrer | None, result: ReferrerResult) -> StatementEvidence:
@@ -202,31 +216,12 @@ def _document(referrer: Referrer | None, result: ReferrerResult) -> DocumentEvid
     )
 
 
-def _vouch(
-    store: Store,
-    documents: list[DocumentEvidence],
-    statements: list[StatementEvidence],
-    found: dict[str, Referrer],
-) -> None:
-    """A document is vouched for when the verified statement it names pins its bytes: a card
-    predicate names the digest of each rendering; an SBOM statement's predicate is the SBOM."""
-    by_digest = {s.digest: s for s in statements if s.trust == "verified"}
+def _vouch(documents: list[DocumentEvidence], results: dict[str, ReferrerResult]) -> None:
+    """A document is vouched for when the verifier says so: the verified statement it names
+    carries its bytes (``attest.verify.documents``, one check for verify and report)."""
     for i, doc in enumerate(documents):
-        statement = by_digest.get(doc.statement or "")
-        if statement is None or statement.predicate is None or doc.layer_digest is None:
-            continue
-        p = statement.predicate
-        pinned = {
-            "sha256:" + str((p.get(k) or {}).get("digest", {}).get("sha256"))
-            for k in ("markdown", "html") if isinstance(p.get(k), dict)
-        }  # fmt: skip
-        vouched = doc.layer_digest in pinned
-        if not vouched and doc.media_type in SBOM_DOCUMENT_TYPES:
-            try:
-                vouched = json.loads(_layer(store, found.get(doc.digest), MAX_DOCUMENT)) == p
-            except (InputError, ValueError):
-                vouched = False
-        if vouched:
+        result = results.get(doc.digest)
+        if result is not None and result.summary.get("statement") == doc.statement:
             documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
 
 

@@ -21,6 +21,7 @@ class VerifyRequest:
     """Everything the user said about whom to trust and what to require."""
 
     key: Path | None = None
+    allow_dev_key: bool = False  # the local development key is trusted only when asked for
     identity: IdentityPolicy = field(default_factory=IdentityPolicy)
     trust_config: Path | None = None
     staging: bool = False
@@ -42,7 +43,8 @@ class VerifyRequest:
 
     def verify_options(self) -> VerifyOptions:
         return VerifyOptions(
-            key=self.key, identity=self.identity, trust_config=self.trust_config,
+            key=self.key, allow_dev_key=self.allow_dev_key, identity=self.identity,
+            trust_config=self.trust_config,
             staging=self.staging, offline=self.offline,
             referrers_mode=self.referrers_mode,  # type: ignore[arg-type]
             notation=self.notation,
@@ -65,9 +67,11 @@ class VerifyOutcome:
     @property
     def failure(self) -> str | None:
         """Why this outcome must not be trusted (None: it may)."""
-        if self.report.failures:
-            n = len(self.report.failures)
-            return f"{n} signature(s) failed: {self.report.failures[0]}"
+        failed = self.report.signature_failures
+        if failed:
+            return f"{len(failed)} signature(s) failed: {failed[0]}"
+        if self.report.errors:  # identity flags that no keyless signature matched
+            return self.report.errors[0]
         if not self.report.verified:
             return f"no verified signature on {self.subject.digest}"
         if self.decision is not None and self.decision.failed:
@@ -81,7 +85,8 @@ class VerifyOutcome:
             return
         hint = None
         if reason.startswith("no verified signature"):
-            hint = "sign with `attest sign` or `attest run`; give --key or --identity/--issuer"
+            hint = ("sign with `attest sign` or `attest run`; give --key, --identity/--issuer, "
+                    "or --allow-dev-key for the local development key")
         raise VerificationError(reason, hint=hint)
 
 

@@ -7,6 +7,7 @@ import math
 import textwrap
 
 from attest.mof.report import ROMAN, ComponentResult, Evidence, MofReport
+from attest.text import safe
 
 # What to suggest for a component without an open licence: the MOF's examples per content type.
 SUGGESTED_LICENSE = {"code": "Apache-2.0", "data": "CDLA-Permissive-2.0", "document": "CC-BY-4.0"}
@@ -126,7 +127,8 @@ def render_text(report: MofReport, *, width: int = 80) -> str:
                     break_on_hyphens=False,
                 )
             )
-    return "\n".join(out) + "\n"
+    # names, licences and paths come from the model's files: no line can draw another
+    return "\n".join(safe(line) for line in out) + "\n"
 
 
 def _component_lines(comp: ComponentResult, width: int) -> list[str]:

@@ -17,7 +17,7 @@ Trust = Literal["verified", "unsigned", "failed", "computed"]
 class Signer:
     """Who signed: a key (by fingerprint) or a keyless identity and its issuer."""
 
-    kind: str  # key | dev-key | keyless | unknown
+    kind: str  # key | dev-key | keyless | notation | unknown
     key_fingerprint: str | None = None  # sha256 of the DER public key, base64 (cosign's hint)
     identity: str | None = None  # certificate SAN (keyless)
     issuer: str | None = None
@@ -28,6 +28,8 @@ class Signer:
     def label(self) -> str:
         if self.kind == "keyless":
             return f"{self.identity} ({self.issuer})"
+        if self.kind == "notation":  # identity: the signing certificate's subject DN
+            return f"notation {self.identity}"
         if self.kind == "dev-key":
             return f"development key {self.key_fingerprint or ''}".strip()
         return f"key {self.key_fingerprint or '(unknown)'}"

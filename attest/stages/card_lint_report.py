@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from attest import __version__
 from attest.stages.card_lint import LEVELS, RULES, Finding
+from attest.text import safe
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -36,7 +37,7 @@ def lint_text(findings: list[Finding], path: str) -> str:
     ]
     n = counts(findings)
     lines.append(f"{path}: {n['error']} errors, {n['warning']} warnings, {n['note']} notes")
-    return "\n".join(lines) + "\n"
+    return "\n".join(safe(line) for line in lines) + "\n"  # messages quote the card
 
 
 def lint_json(findings: list[Finding], path: str) -> dict[str, Any]:

@@ -8,6 +8,8 @@ referrers, never on the model manifest (that would change its digest).
 
 from __future__ import annotations
 
+import hashlib
+
 from attest.facts.model import ModelFacts
 from attest.mof import MofReport, dump_mot_yaml, mof_config_from_facts, score
 from attest.stages.statement import Evidence, make_statement
@@ -44,9 +46,21 @@ def mof_evidence(facts: ModelFacts, report: MofReport | None = None) -> Evidence
         "dev.attest.predicate-type": PREDICATE_TYPE,
         "org.opencontainers.image.title": "mof.yml",
     }
+    document = dump_mot_yaml(report).encode()
+    # the statement names its document by digest, so a verifier can tell the real MOT YAML
+    # from a forged one attached beside it
+    predicate = {
+        **report.to_dict(),
+        "configFile": {
+            "mediaType": MOT_YAML_MEDIA_TYPE,
+            "filename": "mof.yml",
+            "digest": {"sha256": hashlib.sha256(document).hexdigest()},
+            "size": len(document),
+        },
+    }
     return Evidence(
-        statement=make_statement(facts.subject, PREDICATE_TYPE, report.to_dict()),
-        document=dump_mot_yaml(report).encode(),
+        statement=make_statement(facts.subject, PREDICATE_TYPE, predicate),
+        document=document,
         media_type=MOT_YAML_MEDIA_TYPE,
         artifact_type=MOT_YAML_ARTIFACT_TYPE,
         annotations=annotations,

@@ -31,6 +31,15 @@ class IdentityPolicy:
     def given(self) -> bool:
         return bool(self.identity or self.identity_regexp)
 
+    def flags(self) -> list[str]:
+        """The identity flags given, as the user typed them (for messages naming them)."""
+        given = [
+            ("--identity", self.identity), ("--identity-regexp", self.identity_regexp),
+            ("--issuer", self.issuer), ("--repository", self.repository),
+            ("--workflow-ref", self.workflow_ref),
+        ]  # fmt: skip
+        return [f"{flag} {value}" for flag, value in given if value]
+
     def describe(self) -> str:
         who = self.identity or f"/{self.identity_regexp}/"
         return f"{who} from {self.issuer}"

@@ -1,4 +1,8 @@
-"""The VerificationReport (and a policy decision) as text, JSON or SARIF 2.1.0."""
+"""The VerificationReport (and a policy decision) as text, JSON or SARIF 2.1.0.
+
+Every string in the report may come from outside (annotations, predicate types, certificate
+identities, error messages quoting them): text output prints each through ``safe``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from typing import Any
 
 from attest import __version__
+from attest.text import safe
 from attest.verify.notation.referrer import notation_signer
 from attest.verify.report import ReferrerResult, VerificationReport
 
@@ -24,7 +29,9 @@ def render_report(report: VerificationReport, decision: Any, fmt: str) -> str:
 def _signer(r: ReferrerResult) -> str:
     if not r.signatures:
         vouched = r.summary.get("statement")
-        return f"document, vouched for by {vouched[:19]}" if vouched else "unsigned"
+        if vouched:
+            return f"document, vouched for by {vouched[:19]}"
+        return "document, NOT vouched for" if r.summary.get("claimedStatement") else "unsigned"
     s = r.signatures[0]
     if s.kind == "notation":
         return notation_signer(s)
@@ -39,19 +46,22 @@ def _signer(r: ReferrerResult) -> str:
 
 
 def _text(report: VerificationReport, decision: Any) -> str:
-    lines = [f"Subject    {report.subject['reference']}"]
+    p = safe
+    lines = [f"Subject    {p(report.subject['reference'])}"]
+    verified_refs = report.verified
     for r in report.referrers:
-        mark = "✗" if r.errors and r.is_bundle else ("✓" if r.signatures else "·")
-        what = r.predicate_type or r.artifact_type or "-"
-        lines.append(f"  {mark} {what:<42} {_signer(r)}")
-        lines += [f"      error: {e}" for e in r.errors]
+        mark = "✗" if r.errors and r.is_bundle else ("✓" if r in verified_refs else "·")
+        what = p(r.predicate_type or r.artifact_type or "-")
+        lines.append(f"  {mark} {what:<42} {p(_signer(r))}")
+        lines += [f"      error: {p(e)}" for e in r.errors]
+    lines += [f"  ✗ {p(e)}" for e in report.errors]
     verified = len(report.verified)
     lines.append(f"Verified   {verified} signed statement(s), {len(report.failures)} failure(s)")
     if decision is not None:
         counts = f"{len(decision.violations)} violation(s), {len(decision.warnings)} warning(s)"
         lines.append(f"Policy     {counts}")
-        lines += [f"  ✗ [{v.code}] {v.msg}" for v in decision.violations]
-        lines += [f"  ! [{w.code}] {w.msg}" for w in decision.warnings]
+        lines += [f"  ✗ [{p(v.code)}] {p(v.msg)}" for v in decision.violations]
+        lines += [f"  ! [{p(w.code)}] {p(w.msg)}" for w in decision.warnings]
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,9 @@ Shape (``to_dict``), as the policy library and the admission provider read it:
 ``{"subject": {...}, "referrers": [{"digest", "artifactType", "predicateType", "annotations",
 "signatures": [{"verified", "kind", "format", "identity": {"issuer", "subject"}, "tlog",
 "timestamp"[, "notation": {...}]}],
-"summary": {...}, "errors": []}], "verifier": {"name", "version", "time"}}``.
+"summary": {...}, "errors": []}], "verifier": {"name", "version", "time"}, "errors": []}``.
+The top-level ``errors`` are failures of the whole verification (identity flags nothing
+matched); a referrer's ``errors`` are its own (for a document: why it is not vouched for).
 """
 
 from __future__ import annotations
@@ -71,10 +73,16 @@ class VerificationReport:
     subject: dict[str, Any]
     referrers: list[ReferrerResult]
     verifier: dict[str, str]
+    errors: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[str]:
-        """Signature verifications that failed, each naming its referrer and cause."""
+        """What failed: each failed signature verification, naming its referrer and cause,
+        then the report's own errors."""
+        return self.signature_failures + self.errors
+
+    @property
+    def signature_failures(self) -> list[str]:
         return [
             f"{r.digest[:19]} ({r.predicate_type or r.artifact_type}): {e}"
             for r in self.referrers
@@ -91,4 +99,5 @@ class VerificationReport:
             "subject": self.subject,
             "referrers": [r.to_dict() for r in self.referrers],
             "verifier": self.verifier,
+            "errors": self.errors,
         }

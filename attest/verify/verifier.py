@@ -3,8 +3,14 @@
 Cryptography happens here; policy does not. For each Sigstore bundle referrer: signature,
 certificate chain and transparency log (keyless, against the given trust root) or the public key
 (key bundles); the identity policy; the DSSE payload type; that the statement is about the
-subject digest; that its predicate type is the one the referrer claims. Discovery already drops
-referrers whose own ``subject`` is another manifest.
+subject digest (an OMS statement: that its files are the subject's layers); that its predicate
+type is the one the referrer claims. Discovery already drops referrers whose own ``subject`` is
+another manifest.
+
+Trust comes only from what the caller names: ``--key`` (or ``allow_dev_key``) for key bundles,
+the identity flags for keyless ones. Identity flags that no verified keyless signature matched
+are a failure of the whole report, not a silent pass on key bundles. A plain document counts as
+vouched for only when a verified statement carries its bytes (``documents``).
 """
 
 from __future__ import annotations
@@ -25,13 +31,16 @@ from attest.oci.referrers import Referrer, ReferrersMode, discover
 from attest.oci.store import Descriptor, Store
 from attest.publish import STATEMENT_MEDIA_TYPE
 from attest.sign.bundle import parse_bundle
-from attest.sign.key_signer import verify_key_bundle
+from attest.sign.key_signer import key_hint, model_signing_hint, verify_key_bundle
 from attest.sign.keyless import certificate_identity, verify_keyless_bundle
 from attest.sign.keys import dev_key_path, load_public_key
-from attest.sign.publish import ANNOTATION_BUNDLE_PREDICATE_TYPE
+from attest.sign.oms import OMS_PREDICATE_TYPE
+from attest.sign.publish import ANNOTATION_BUNDLE_PREDICATE_TYPE, ANNOTATION_STATEMENT_DIGEST
 from attest.stages.statement import validate_statement
+from attest.verify.documents import check_vouched
 from attest.verify.identity import IdentityPolicy
 from attest.verify.notation.referrer import verify_notation_referrer
+from attest.verify.oms import check_oms_statement
 from attest.verify.report import ReferrerResult, SignatureResult, VerificationReport
 from attest.verify.summaries import summarize
 
@@ -47,10 +56,16 @@ class VerifyOptions:
     staging: bool = False
     offline: bool = False
     referrers_mode: ReferrersMode = "auto"
+    # the local development key is trusted only when the user says so (--allow-dev-key)
+    allow_dev_key: bool = False
     # in-process callers (attest run) may hand over trust material they already hold
     public_key: ec.EllipticCurvePublicKey | None = None
+    public_key_kind: str = "key"  # "dev-key" when public_key is the development key
     trusted_root: Any = None
     notation: Any = None  # NotationSettings (trust policy + store) for notation signatures
+    # identity flags must be met by a keyless signature; off only where the same options
+    # verify something else too (a policy bundle may be key-signed beside a keyless model)
+    identity_binds: bool = True
 
 
 def load_trusted_root(options: VerifyOptions) -> Any:
@@ -78,19 +93,32 @@ def verify_subject(
     manifest = json.loads(store.get_manifest(subject.digest).data)
     keys = _keys(options)
     trusted_root: Any = None
-    results = []
+    results: list[ReferrerResult] = []
+    statements: dict[str, dict[str, Any]] = {}  # bundle referrer digest -> verified statement
+    documents: list[tuple[Referrer, ReferrerResult]] = []
+    oms = _OmsSubject(store, subject.digest, reference)
     for ref in discover(store, subject.digest, mode=options.referrers_mode):
         if ref.artifact_type == mt.SIGSTORE_BUNDLE_V03:
             if trusted_root is None and _is_keyless(store, ref):
                 trusted_root = load_trusted_root(options)
-            results.append(_verify_bundle(store, ref, subject.digest, keys, trusted_root, options))
+            result, statement = _verify_bundle(
+                store, ref, subject.digest, keys, trusted_root, options, oms
+            )
+            if statement is not None:
+                statements[ref.descriptor.digest] = statement
+            results.append(result)
         elif ref.artifact_type == mt.NOTATION_SIGNATURE:
             results.append(verify_notation_referrer(store, ref, subject, reference,
                                                     options.notation))  # fmt: skip
         elif ref.artifact_type == STATEMENT_MEDIA_TYPE:
             results.append(_unsigned_statement(store, ref, subject.digest))
         else:
-            results.append(_document(ref))
+            result = _document(ref)
+            documents.append((ref, result))
+            results.append(result)
+    # documents after every bundle: a document may be listed before the bundle it names
+    for ref, result in documents:
+        _check_document(store, ref, result, statements)
     return VerificationReport(
         subject={
             "reference": reference,
@@ -105,17 +133,79 @@ def verify_subject(
             "version": __version__,
             "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
+        errors=_identity_errors(options.identity, results) if options.identity_binds else [],
     )
 
 
+def _identity_errors(identity: IdentityPolicy | None, results: list[ReferrerResult]) -> list[str]:
+    """Identity flags bind: given, they must be matched by a verified keyless signature."""
+    flags = identity.flags() if identity is not None else []
+    if not flags:
+        return []
+    signatures = [s for r in results for s in r.signatures]
+    if any(s.verified and s.kind == "keyless" for s in signatures):
+        return []
+    given = " ".join(flags)
+    if signatures and all(s.kind in ("key", "dev-key") for s in signatures):
+        return [
+            f"{given}: only key-signed bundles are attached, and identity flags apply to "
+            "keyless signatures only (verify key bundles with --key)"
+        ]
+    return [f"{given}: no verified keyless signature matches"]
+
+
+class _OmsSubject:
+    """The subject parsed as a ModelPack artifact, read once and only for OMS bundles."""
+
+    def __init__(self, store: Store, digest: str, reference: str) -> None:
+        self._args = (store, digest, reference)
+        self._subject: Any = None
+
+    def get(self) -> Any:
+        if self._subject is None:
+            from attest.oci.modelpack import read_subject
+
+            try:
+                self._subject = read_subject(*self._args)
+            except InputError as e:
+                raise VerificationError(f"OMS statement: {e.message}") from None
+        return self._subject
+
+
 def _keys(options: VerifyOptions) -> list[tuple[str, ec.EllipticCurvePublicKey]]:
-    """Keys to try on key bundles: --key ("key"), else the local dev key ("dev-key")."""
+    """Keys to try on key bundles: only those the caller named. ``--key`` is reported as
+    "dev-key" when it is the local development key (so policies still flag it)."""
     if options.public_key is not None:
-        return [("key", options.public_key)]
+        return [(options.public_key_kind, options.public_key)]
+    dev = _dev_public_key(strict=options.allow_dev_key)
+    keys: list[tuple[str, ec.EllipticCurvePublicKey]] = []
     if options.key:
-        return [("key", load_public_key(options.key))]
+        key = load_public_key(options.key)
+        is_dev = dev is not None and key_hint(dev) == key_hint(key)
+        keys.append(("dev-key" if is_dev else "key", key))
+    if options.allow_dev_key:
+        if dev is None:
+            raise UsageError(
+                f"--allow-dev-key: there is no development key at {dev_key_path()}",
+                hint="`attest run` creates it on first use",
+            )
+        if not any(key_hint(k) == key_hint(dev) for _, k in keys):
+            keys.append(("dev-key", dev))
+    return keys
+
+
+def _dev_public_key(strict: bool = False) -> ec.EllipticCurvePublicKey | None:
+    """The local dev key's public half, if there is one. Only ``--allow-dev-key`` (strict)
+    fails on an unreadable file; otherwise it is used only to *name* a key, never to trust."""
     dev_pub = dev_key_path().with_suffix(".pub")
-    return [("dev-key", load_public_key(dev_pub))] if dev_pub.is_file() else []
+    if not dev_pub.is_file():
+        return None
+    try:
+        return load_public_key(dev_pub)
+    except InputError:
+        if strict:
+            raise
+        return None
 
 
 def _layer_bytes(store: Store, ref: Referrer) -> bytes:
@@ -139,7 +229,9 @@ def _verify_bundle(
     keys: list[tuple[str, ec.EllipticCurvePublicKey]],
     trusted_root: Any,
     options: VerifyOptions,
-) -> ReferrerResult:
+    oms: _OmsSubject,
+) -> tuple[ReferrerResult, dict[str, Any] | None]:
+    """The bundle's result, and its statement when (and only when) it verified."""
     claimed = ref.annotations.get(ANNOTATION_BUNDLE_PREDICATE_TYPE)
     result = ReferrerResult(ref.descriptor.digest, ref.artifact_type, claimed, ref.annotations)
     try:
@@ -148,27 +240,33 @@ def _verify_bundle(
     except InputError as e:
         result.errors.append(f"unreadable bundle: {e.message}")
         result.signatures.append(SignatureResult(False, "unknown"))
-        return result
+        return result, None
+    # an OMS statement is about the file tree: checked against the layers, not the manifest
+    is_oms = claimed == OMS_PREDICATE_TYPE
+    about = None if is_oms else subject_digest
     try:
         if info.kind == "keyless":
-            statement, signature = _verify_keyless(data, info, subject_digest, claimed,
+            statement, signature = _verify_keyless(data, info, about, claimed,
                                                    trusted_root, options)  # fmt: skip
         else:
-            statement, signature = _verify_with_keys(data, subject_digest, claimed, keys)
+            statement, signature = _verify_with_keys(data, info, about, claimed, keys)
+        if is_oms:
+            files = check_oms_statement(statement, oms.get())
     except (VerificationError, UsageError) as e:
         result.errors.append(e.message)
         result.signatures.append(SignatureResult(False, info.kind))
-        return result
+        return result, None
     result.signatures.append(signature)
     result.predicate_type = statement["predicateType"]
-    result.summary = summarize(result.predicate_type, statement.get("predicate"))
-    return result
+    result.summary = {"files": files} if is_oms else summarize(
+        result.predicate_type, statement.get("predicate"))  # fmt: skip
+    return result, statement
 
 
 def _verify_keyless(
     data: bytes,
     info: Any,
-    subject_digest: str,
+    subject_digest: str | None,
     claimed: str | None,
     trusted_root: Any,
     options: VerifyOptions,
@@ -187,11 +285,18 @@ def _verify_keyless(
 
 def _verify_with_keys(
     data: bytes,
-    subject_digest: str,
+    info: Any,
+    subject_digest: str | None,
     claimed: str | None,
     keys: list[tuple[str, ec.EllipticCurvePublicKey]],
 ) -> tuple[dict[str, Any], SignatureResult]:
     if not keys:
+        dev = _dev_public_key()
+        if dev is not None and info.key_hint in _hints(dev):
+            raise VerificationError(
+                "signed with the local development key, which is trusted only when named: "
+                "give --allow-dev-key (or --key with its .pub) — never for a release"
+            )
         raise VerificationError("key-signed bundle: give --key PUBLIC_KEY to verify it")
     errors = []
     for kind, key in keys:
@@ -204,6 +309,10 @@ def _verify_with_keys(
             continue
         return statement, SignatureResult(True, kind, subject=None, issuer=None, tlog=False)
     raise VerificationError("; ".join(errors))
+
+
+def _hints(key: ec.EllipticCurvePublicKey) -> set[str]:
+    return {key_hint(key), model_signing_hint(key)}
 
 
 def _integrated_time(data: bytes) -> str | None:
@@ -234,10 +343,32 @@ def _unsigned_statement(store: Store, ref: Referrer, subject_digest: str) -> Ref
 
 
 def _document(ref: Referrer) -> ReferrerResult:
-    """A plain document (SBOM file, card): listed, vouched for by the statement it names."""
-    result = ReferrerResult(ref.descriptor.digest, ref.artifact_type,
-                            ref.annotations.get(PREDICATE_ANNOTATION), ref.annotations)  # fmt: skip
-    vouched = ref.annotations.get("dev.attest.statement.digest")
-    if vouched:
-        result.summary = {"statement": vouched}
-    return result
+    """A plain document (SBOM file, card): listed; vouched for once ``_check_document`` says."""
+    return ReferrerResult(ref.descriptor.digest, ref.artifact_type,
+                          ref.annotations.get(PREDICATE_ANNOTATION), ref.annotations)  # fmt: skip
+
+
+def _check_document(
+    store: Store, ref: Referrer, result: ReferrerResult, statements: dict[str, dict[str, Any]]
+) -> None:
+    """The annotation naming a vouching statement is a claim; it counts only when that
+    statement verified and carries this document's bytes."""
+    claimed = ref.annotations.get(ANNOTATION_STATEMENT_DIGEST)
+    if not claimed:
+        return
+    result.summary = {"claimedStatement": claimed}
+    statement = statements.get(claimed)
+    if statement is None:
+        result.errors.append(f"not vouched for: {claimed} is not a verified statement here")
+        return
+    layers = ref.manifest.get("layers") or []
+    if len(layers) != 1:
+        result.errors.append(f"not vouched for: the document has {len(layers)} layers, not one")
+        return
+    try:
+        layer = Descriptor.from_dict(layers[0])
+        check_vouched(statement, layer, lambda: store.fetch_blob(layer))
+    except (VerificationError, InputError) as e:
+        result.errors.append(f"not vouched for by {claimed}: {e.message}")
+        return
+    result.summary = {"statement": claimed}
