@@ -2,9 +2,10 @@
 
 A name is a relative POSIX path that every reader on every platform can create without leaving
 the target: no leading ``/``, no ``\\`` (a separator on Windows), no drive prefix (``C:x``), no
-``..`` component, no control characters (a newline in a name could draw a fake output line), and
-within the lengths file systems accept. ``pack`` refuses what ``pull``, ``facts`` and ``sign``
-would refuse, so attest never publishes an artifact it cannot read back.
+``..`` component, no NUL, and within the lengths file systems accept. Control characters are
+allowed (POSIX file systems take them); every printer escapes them. ``pack`` refuses what
+``pull``, ``facts`` and ``sign`` would refuse, so attest never publishes an artifact it cannot
+read back.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from attest.errors import InputError
 MAX_PATH_BYTES = 4096
 MAX_COMPONENT_BYTES = 255
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NUL = re.compile(r"\x00")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -26,8 +27,8 @@ def check_file_name(path: object, what: str = "file path") -> str:
     """``path`` normalised (``a//b`` -> ``a/b``), or InputError saying why it is refused."""
     if not isinstance(path, str) or not path:
         raise InputError(f"invalid {what} {path!r}")
-    if _CONTROL.search(path):
-        raise InputError(f"{what} {path!r} contains control characters; refusing it")
+    if _NUL.search(path):
+        raise InputError(f"{what} {path!r} contains a NUL byte; refusing it")
     if path.startswith("/") or "\\" in path or _DRIVE.match(path):
         raise InputError(f"{what} {path!r} is absolute or not a POSIX path; refusing it")
     norm = posixpath.normpath(path)
