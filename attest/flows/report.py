@@ -8,11 +8,11 @@ digest), so the statement read here is the one whose signature verified.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from attest import jsonio
 from attest.errors import InputError
 from attest.flows.verify import VerifyRequest, verify_reference
 from attest.oci import mediatypes as mt
@@ -135,7 +135,7 @@ def _unsigned(store: Store, referrer: Referrer | None, result: ReferrerResult) -
         return StatementEvidence(result.digest, result.predicate_type, "failed",
                                  errors=list(result.errors))  # fmt: skip
     try:
-        statement = json.loads(_layer(store, referrer))
+        statement = jsonio.loads(_layer(store, referrer), "statement")
     except (InputError, ValueError) as e:
         return StatementEvidence(result.digest, result.predicate_type, "failed", errors=[str(e)])
     return StatementEvidence(result.digest, result.predicate_type, "unsigned",
@@ -149,9 +149,9 @@ def _object(value: Any) -> dict[str, Any] | None:
 def _signer(sig: SignatureResult, bundle: bytes, fingerprints: dict[str, str]) -> Signer:
     index: int | None = None
     try:
-        entries = json.loads(bundle)["verificationMaterial"].get("tlogEntries") or []
+        entries = jsonio.loads(bundle, "bundle")["verificationMaterial"].get("tlogEntries") or []
         index = int(entries[0]["logIndex"]) if entries else None
-    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError, InputError):
         index = None
     return Signer(
         kind=sig.kind,

@@ -20,6 +20,7 @@ from filelock import FileLock
 
 from attest.errors import InputError, NotFoundError
 from attest.fileio import atomic_write, fsync_dir, public_mode
+from attest.oci import limits
 from attest.oci import mediatypes as mt
 from attest.oci.store import (
     Descriptor,
@@ -55,8 +56,10 @@ class LayoutStore:
             self._init_layout()
         else:
             try:
-                version = json.loads(layout_file.read_bytes()).get("imageLayoutVersion")
-            except (json.JSONDecodeError, AttributeError):
+                with limits.open_regular(layout_file, f"{self.location}/oci-layout") as f:
+                    raw = limits.read_capped(f, 4096, f"{self.location}/oci-layout")
+                version = parse_json_object(raw, "oci-layout").get("imageLayoutVersion")
+            except (InputError, OSError):
                 version = None
             if version != mt.OCI_LAYOUT_VERSION:
                 raise InputError(f"{self.location}: unsupported oci-layout version {version!r}")
@@ -74,7 +77,10 @@ class LayoutStore:
 
     def _read_index(self) -> dict[str, Any]:
         try:
-            data = (self.root / "index.json").read_bytes()
+            with limits.open_regular(self.root / "index.json", f"{self.location}/index.json") as f:
+                data = limits.read_capped(
+                    f, limits.MAX_LAYOUT_INDEX_SIZE, f"{self.location}/index.json"
+                )
         except FileNotFoundError:
             return {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}
         index = parse_json_object(data, f"{self.location}/index.json")
@@ -107,18 +113,29 @@ class LayoutStore:
         return self.blob_exists(digest)
 
     def fetch_blob(self, desc: Descriptor) -> bytes:
-        try:
-            data = self.blob_path(desc.digest).read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"blob {desc.digest} not found in {self.location}") from None
+        # Read only up to the declared size (a manifest of unknown size: up to 4 MiB), so a
+        # blob file that is bigger, a FIFO or a device cannot fill memory or hang us.
+        limit = desc.size if desc.size >= 0 else limits.MAX_MANIFEST_SIZE
+        limits.check_declared_size(limit, limits.MAX_DOCUMENT_SIZE, f"blob {desc.digest}")
+        with self._open(desc) as f:
+            data = limits.read_capped(f, limit, f"{self.location}: blob {desc.digest}")
         _check_bytes(data, desc, self.location)
         return data
 
     def open_blob(self, desc: Descriptor) -> IO[bytes]:
+        f = self._open(desc)
+        if desc.size < 0:
+            return f
+        return limits.bounded(f, desc.size, f"{self.location}: blob {desc.digest}")
+
+    def _open(self, desc: Descriptor) -> IO[bytes]:
+        what = f"{self.location}: blob {desc.digest}"
         try:
-            return open(self.blob_path(desc.digest), "rb")  # noqa: SIM115 - caller closes
+            return limits.open_regular(self.blob_path(desc.digest), what)
         except FileNotFoundError:
             raise NotFoundError(f"blob {desc.digest} not found in {self.location}") from None
+        except OSError as e:
+            raise InputError(f"{what} cannot be read: {e.strerror or e}") from None
 
     def push_blob(self, desc: Descriptor, stream: IO[bytes]) -> bool:
         target = self.blob_path(desc.digest)
@@ -176,6 +193,7 @@ class LayoutStore:
                 (m for m in self._read_index()["manifests"] if m.get("digest") == reference), None
             )
             desc = Descriptor.from_dict(entry) if entry else Descriptor("", reference, -1)
+            limits.check_declared_size(desc.size, limits.MAX_MANIFEST_SIZE, f"manifest {reference}")
             data = self.fetch_blob(desc)
             media_type = desc.media_type or _media_type_of(data, reference)
             return Manifest(Descriptor(media_type, reference, len(data)), data)
@@ -183,6 +201,7 @@ class LayoutStore:
         if entry is None:
             raise NotFoundError(f"tag {reference!r} not found in {self.location}")
         desc = Descriptor.from_dict(entry)
+        limits.check_declared_size(desc.size, limits.MAX_MANIFEST_SIZE, f"manifest {reference}")
         return Manifest(Descriptor(desc.media_type, desc.digest, desc.size), self.fetch_blob(desc))
 
     def push_manifest(

@@ -31,7 +31,7 @@ from attest.errors import (
 from attest.oci import mediatypes as mt
 from attest.oci.config_schema import validate_image_index
 from attest.oci.reference import fallback_tag
-from attest.oci.store import Descriptor, Manifest, Store
+from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def push_referrer_manifest(
     Its blobs must already be in ``store``. Returns the descriptor as listed in a referrers
     index (artifactType and annotations included).
     """
-    manifest = json.loads(data)
+    manifest = parse_json_object(data, "referrer manifest")
     subject = (manifest.get("subject") or {}).get("digest")
     if not subject:
         raise InputError("manifest has no subject: it is not a referrer")

@@ -50,6 +50,7 @@ from attest.errors import (
     RegistryError,
     UsageError,
 )
+from attest.oci import limits
 from attest.oci import mediatypes as mt
 from attest.oci.challenge import find as challenge_find
 from attest.oci.deadline import Deadline, DeadlineAdapter, bound, touch
@@ -345,6 +346,33 @@ def _registry_message(resp: requests.Response) -> str:
 # -- streams --------------------------------------------------------------------------------
 
 
+class _ResponseReader(io.RawIOBase):
+    """The body of a streamed response as a raw file; closing it releases the connection."""
+
+    def __init__(self, resp: requests.Response, what: str) -> None:
+        super().__init__()
+        self._resp = resp
+        self._what = what
+        resp.raw.decode_content = True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._resp.raw.read(len(buffer))
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise RegistryError(f"reading {self._what} failed: {e}") from e
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            self._resp.close()
+        super().close()
+
+
 class _BlobReader(io.RawIOBase):
     """A blob's body as a raw file, bounded by its declared size; closing releases the
     connection.
@@ -603,6 +631,7 @@ class RegistryStore:
         return True
 
     def fetch_blob(self, desc: Descriptor) -> bytes:
+        limits.check_declared_size(desc.size, limits.MAX_DOCUMENT_SIZE, f"blob {desc.digest}")
         with self.open_blob(desc) as stream:
             data = stream.read(desc.size)  # the reader stops at the declared size
         _check_blob(data, desc, self.location)
@@ -610,7 +639,8 @@ class RegistryStore:
 
     def open_blob(self, desc: Descriptor) -> IO[bytes]:
         resp = self._open_blob_at(desc, 0)
-        return io.BufferedReader(_BlobReader(self, desc, resp), 1024 * 1024)
+        reader = io.BufferedReader(_BlobReader(self, desc, resp), 1024 * 1024)
+        return limits.bounded(reader, desc.size, f"{self.location}: blob {desc.digest}")
 
     def _open_blob_at(self, desc: Descriptor, offset: int) -> requests.Response:
         """GET the blob from byte ``offset`` (``Range``); a server ignoring Range answers 200
@@ -909,10 +939,16 @@ class RegistryStore:
     def get_manifest(self, reference: str, accept: tuple[str, ...] | None = None) -> Manifest:
         accepted = accept or mt.ALL_MANIFEST_TYPES
         resp = self._request(
-            "GET", self._manifest_url(reference), headers={"Accept": ", ".join(accepted)}
+            "GET",
+            self._manifest_url(reference),
+            headers={"Accept": ", ".join(accepted)},
+            stream=True,
         )
         self._check(resp, f"manifest {reference}", (200,))
-        data = resp.content
+        with _ResponseReader(resp, f"manifest {reference}") as body:
+            data = limits.read_capped(
+                body, limits.MAX_MANIFEST_SIZE, f"{self.location}: manifest {reference}"
+            )
         digest = self._manifest_digest(reference, data, resp.headers.get("Docker-Content-Digest"))
         media_type = _manifest_media_type(resp.headers.get("Content-Type"), data, accepted, digest)
         return Manifest(Descriptor(media_type, digest, len(data)), data, resp.headers.get("ETag"))
