@@ -1,5 +1,11 @@
-"""Reading YAML that users write: UTF-8 checked, errors naming ``file:line``, and the node tree
-kept so that later checks can point at the line of an offending key."""
+"""The one YAML reader: UTF-8 checked, errors naming ``file:line``, and the node tree kept so
+that later checks can point at the line of an offending key.
+
+Every YAML attest reads (attest.yaml, MOT YAML, README front matter, policy data, its own MOF
+data) goes through :class:`GuardedLoader`: aliases are refused while parsing (a "billion laughs"
+document is a few hundred bytes that expand to gigabytes in whatever walks the result), nesting
+is bounded, and the text is size-capped. Nothing else in attest may call ``yaml.load``.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +20,83 @@ from attest.errors import InputError
 def read_user_file(path: str | Path, what: str, max_size: int = 1024 * 1024) -> bytes:
     """The bytes of a small file a user wrote (attest.yaml, a MOT YAML), size-capped so a
     wrong path to a huge file fails at once instead of filling memory."""
+    from attest.oci import limits  # (attest.oci imports this module)
+
     p = Path(path)
-    try:
-        data = p.read_bytes()
+    try:  # a FIFO or a device is refused, and nothing past the cap is read
+        with limits.open_regular(p, str(p)) as f:
+            data = f.read(max_size + 1)
     except OSError as exc:
         raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
     if len(data) > max_size:
-        raise InputError(f"{p} is {len(data)} bytes; {what} is at most {max_size}")
+        raise InputError(f"{p} is larger than {max_size} bytes, the most {what} may be")
     return data
+
+
+#: Deepest nesting of mappings and lists accepted (no file attest reads needs 10).
+MAX_DEPTH = 64
+#: Largest YAML text parsed (attest.yaml and MOT YAML have their own, smaller caps).
+MAX_SIZE = 4 * 1024 * 1024
+
+
+class RefusedYAML(yaml.MarkedYAMLError):
+    """Valid YAML that attest will not read (an alias, too deep, too big). A MarkedYAMLError, so
+    every caller's existing error path names the line."""
+
+
+class GuardedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses aliases and deep nesting while composing, before any
+    value is built."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._path: list[Any] = []  # where we are, for messages: ("extra", 0)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # index is the key node of a mapping value, the position of a list item, None for a key
+        part = index.value if isinstance(index, yaml.ScalarNode) else index
+        self._path.append(part)
+        try:
+            if self.check_event(yaml.AliasEvent):
+                raise self._refuse("YAML aliases are not accepted; write the value out")
+            if len(self._path) > MAX_DEPTH:
+                raise self._refuse(f"nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._path.pop()
+
+    def _refuse(self, problem: str) -> RefusedYAML:
+        at = dotted(tuple(p for p in self._path if p is not None))
+        return RefusedYAML(
+            problem=f"{at}: {problem}" if at else problem,
+            problem_mark=self.peek_event().start_mark,
+        )
+
+
+def parse(text: str, max_size: int = MAX_SIZE) -> tuple[yaml.Node | None, Any]:
+    """``(node tree, value)`` of one YAML document through :class:`GuardedLoader`.
+
+    Raises ``yaml.YAMLError`` (``MarkedYAMLError`` with a line where there is one), so callers
+    that report YAML errors their own way (card lint findings) keep doing so.
+    """
+    if len(text) > max_size:
+        raise RefusedYAML(problem=f"YAML text is {len(text)} characters; at most {max_size}")
+    loader = GuardedLoader(text)
+    try:
+        node = loader.get_single_node()
+        obj = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        raise RefusedYAML(problem="YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+    return node, obj
+
+
+def safe_load(text: str | bytes, max_size: int = MAX_SIZE) -> Any:
+    """The value of one YAML document (see :func:`parse`); raises ``yaml.YAMLError``."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig")
+    return parse(text, max_size)[1]
 
 
 def load_yaml(data: bytes | str, source: str) -> tuple[yaml.Node | None, Any]:
@@ -31,12 +106,12 @@ def load_yaml(data: bytes | str, source: str) -> tuple[yaml.Node | None, Any]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{source} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        obj = yaml.safe_load(text)
+        node, obj = parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
+        what = "" if isinstance(exc, RefusedYAML) else "not valid YAML: "
+        raise InputError(f"{where}: {what}{exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML: {exc}") from None
     return node, obj

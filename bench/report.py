@@ -24,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from attest.flows.report import collect_artifact  # noqa: E402
+from attest.flows.verify import VerifyRequest  # noqa: E402
 from attest.oci.layout import LayoutStore  # noqa: E402
 from attest.pipeline import run_pipeline  # noqa: E402
 from attest.report.diff import CATEGORIES, diff_documents, diff_summary  # noqa: E402
@@ -31,7 +32,6 @@ from attest.report.document import build_document  # noqa: E402
 from attest.report.render import render_diff, render_report  # noqa: E402
 from attest.sign.keys import generate_key  # noqa: E402
 from attest.sign.signer import choose_signer  # noqa: E402
-from attest.verify.verifier import VerifyOptions  # noqa: E402
 from tests.helpers import write_safetensors  # noqa: E402
 
 
@@ -75,10 +75,9 @@ def main() -> int:
                          reference=f"oci:{root}/layout-{v}:v1")  # fmt: skip
             pack_s = pack_s or time.perf_counter() - start
             refs.append((store, f"oci:{root}/layout-{v}:v1"))
-        options = VerifyOptions(key=key.with_suffix(".pub"))
-        store, ref = refs[0]
-        collect_s, evidence = timed(lambda: collect_artifact(store, "v1", ref, options),
-                                    args.repeat)  # fmt: skip
+        request = VerifyRequest(key=key.with_suffix(".pub"))
+        ref = refs[0][1]
+        collect_s, evidence = timed(lambda: collect_artifact(ref, request), args.repeat)
         build_s, doc = timed(lambda: build_document(evidence), args.repeat)
         figures: dict[str, Any] = {
             "files": args.files,
@@ -90,7 +89,7 @@ def main() -> int:
             seconds, text = timed(lambda fmt=fmt: render_report(doc, fmt), args.repeat)
             figures[f"render_{fmt}_s"] = round(seconds, 4)
             figures[f"{fmt}_bytes"] = len(text.encode())
-        other = build_document(collect_artifact(refs[1][0], "v1", refs[1][1], options))
+        other = build_document(collect_artifact(refs[1][1], request))
 
         def diff() -> str:
             summary = diff_summary(doc, other, diff_documents(doc, other), CATEGORIES)

@@ -12,6 +12,7 @@ import json
 import ssl
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,11 +160,12 @@ def make_models(registry_host: str, root: Path) -> Models:
     base = f"{registry_host}/admission"
     signed, unsigned = f"{base}/signed:v1", f"{base}/unsigned:v1"
     tampered, other = f"{base}/tampered:v1", f"{base}/other-key:v1"
-    for ref, key in ((signed, "release"), (tampered, "release"), (other, "other")):
-        proc = run_attest("run", str(MODEL), "--to", ref, "--key", str(keys / f"{key}.key"))
-        assert proc.returncode == 0, proc.stderr
-    proc = run_attest("pack", str(make_model_dir(root / "m")), "--to", unsigned)
-    assert proc.returncode == 0, proc.stderr
+    jobs = [("run", str(MODEL), "--to", ref, "--key", str(keys / f"{key}.key"))
+            for ref, key in ((signed, "release"), (tampered, "release"), (other, "other"))]
+    jobs.append(("pack", str(make_model_dir(root / "m")), "--to", unsigned))
+    with ThreadPoolExecutor(len(jobs)) as pool:  # four child processes at once
+        for proc in pool.map(lambda args: run_attest(*args), jobs):
+            assert proc.returncode == 0, proc.stderr
     _tamper(tampered)
     image_ref = parse_reference(f"{base}/app:1.0")
     store = open_store(image_ref)
@@ -203,8 +205,9 @@ class Provider:
 
 @dataclass(frozen=True)
 class ProviderOptions:
-    key: Path
+    key: Path | None
     params: dict[str, Any] | None = None
+    notation: Any = None  # NotationSettings
     deadline: float = 5.0
     cache_ttl: float = 300.0
     tag_ttl: float = 10.0
@@ -214,7 +217,8 @@ class ProviderOptions:
 
 def start_provider(tls: TlsMaterial, options: ProviderOptions) -> tuple[Provider, threading.Thread]:
     settings = ValidatorSettings(
-        verify=VerifyOptions(key=options.key), policy=load_policy(None),
+        verify=VerifyOptions(key=options.key, notation=options.notation),
+        policy=load_policy(None),
         params=options.params or {}, cache_ttl=options.cache_ttl, tag_ttl=options.tag_ttl,
         workers=options.workers, registry_timeout=3.0,
     )  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest  # noqa: E402
 
+from tests.fault_proxy import proxied_registry  # noqa: F401 - fixture, by name
 from tests.registry_fixtures import (  # noqa: F401 - pytest finds fixtures and hooks by name
     pytest_collection_modifyitems,
     referrers_api_registry,

@@ -96,6 +96,8 @@ def run_attest(*args: str, cwd: Path | None = None, env: dict[str, str] | None =
         "ATTEST_CONFIG_DIR": os.environ.get("ATTEST_CONFIG_DIR", ""),
         "HOME": os.environ.get("ATTEST_TEST_HOME", os.environ.get("HOME", "/nonexistent")),
     }
+    if os.environ.get("PYTHONPATH"):  # e.g. running the suite against an older checkout
+        base["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(
         [sys.executable, "-m", "attest", *args], capture_output=True, text=True, cwd=cwd,
         env={**base, **(env or {})},

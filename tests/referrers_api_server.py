@@ -15,6 +15,7 @@ Switches a test may flip at any time:
 - ``referrers_api``: False answers the referrers route with 404, like a registry without it.
 - ``token_auth``: require a bearer token from ``/token`` (Docker token protocol; basic
   ``username``/``password`` required there when set, else anonymous tokens).
+- ``token_realm``: the realm the challenge names (default: this server's ``/token``).
 - ``redirect_blobs``: blob GETs answer 307 to ``/_storage/...`` (as registries redirect to S3).
 - ``fail_next(n, status, method)``: answer the next ``n`` matching requests with ``status``.
 - ``requests_log``: ``(method, path)`` of every request, for counting.
@@ -85,6 +86,7 @@ class ReferrersApiServer:
         self.username = username
         self.password = password
         self.redirect_blobs = False
+        self.token_realm: str | None = None
         self.requests_log: list[tuple[str, str]] = []
         self.state = _State()
         self._failures: list[_Failure] = []
@@ -230,7 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
             or granted in (needed, f"repository:{name}:pull,push")
         ):
             return True
-        challenge = f'Bearer realm="{self.stand_in.url}/token",service="stand-in"'
+        realm = self.stand_in.token_realm or f"{self.stand_in.url}/token"
+        challenge = f'Bearer realm="{realm}",service="stand-in"'
         if name:
             challenge += f',scope="{needed}"'
         self._error(401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": challenge})

@@ -310,3 +310,87 @@ def test_attest_serve_command_end_to_end(provider_tls, admission_models, tmp_pat
     validate = [entry for entry in lines if entry["msg"] == "validate"]
     assert validate and validate[0]["request_id"] == "req-42" and validate[0]["keys"] == 2
     assert any(entry["msg"] == "listening" for entry in lines)
+
+
+def test_prefetched_view_serves_the_verifier_and_refuses_writes(admission_models) -> None:
+    """The per-verification view: referrers warmed concurrently, then the unchanged verifier
+    reads the same digest-checked bytes from it; nothing can be written through it."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor as Pool
+
+    from attest.admission.prefetch import PrefetchedStore
+    from attest.errors import InternalError
+    from attest.oci.stores import open_store
+    from attest.verify.verifier import VerifyOptions, verify_subject
+
+    ref = parse_key(admission_models.signed)
+    store = open_store(ref)
+    manifest = store.get_manifest("v1")
+    view = PrefetchedStore(store)
+    view.seed(manifest)
+    with Pool(4) as pool:
+        view.prefetch(manifest.descriptor.digest, "auto", pool, lambda: open_store(ref))
+    assert len(view._manifests) >= 1 + 7 and len(view._blobs) >= 7
+    report = verify_subject(view, manifest.descriptor, str(ref),
+                            VerifyOptions(key=admission_models.public_key))  # fmt: skip
+    direct = verify_subject(store, manifest.descriptor, str(ref),
+                            VerifyOptions(key=admission_models.public_key))  # fmt: skip
+    strip = lambda r: {**r.to_dict(), "verifier": None}  # noqa: E731 - the clock differs
+    assert strip(report) == strip(direct) and len(report.verified) == 7
+    with pytest.raises(InternalError):
+        view.push_manifest(b"{}", "application/json", tag="x")
+    with pytest.raises(InternalError):
+        view.push_blob(manifest.descriptor, io.BytesIO(b""))
+
+
+def test_serve_refuses_to_start_without_trust(provider_tls) -> None:
+    from tests.helpers import run_attest
+
+    tls = provider_tls
+    proc = run_attest("serve", "--addr", "127.0.0.1:0", "--tls-cert", str(tls.cert),
+                      "--tls-key", str(tls.key))  # fmt: skip
+    assert proc.returncode == 2 and "trusts nothing" in proc.stderr
+
+
+def test_oversized_reports_are_dropped_from_the_value() -> None:
+    from attest.admission import validate
+
+    big = {"subject": {"digest": "sha256:x"}, "verifier": {},
+           "referrers": [{"summary": {"licenses": ["x" * 100] * 1000}}]}  # fmt: skip
+    doc, warnings = validate.bounded_report(validate.compact_report(big))
+    assert doc["referrers"] == [] and warnings[0]["code"] == "REPORT_TOO_LARGE"
+    small = validate.compact_report({**big, "referrers": [{"summary": {}}]})
+    assert validate.bounded_report(small) == (small, [])
+
+
+@pytest.mark.parametrize("mode", ["enforce", "warn", "off"])
+def test_policy_mode(admission_models, mode: str) -> None:
+    """--mode as in `attest verify`: enforce denies on policy violations, warn reports them as
+    warnings, off skips the policy; failed or missing signatures deny in every mode."""
+    import time as _time
+
+    from attest.admission.validate import Validator, ValidatorSettings
+    from attest.policy.loader import load_policy
+    from attest.verify.verifier import VerifyOptions
+
+    validator = Validator(ValidatorSettings(
+        verify=VerifyOptions(key=admission_models.public_key), policy=load_policy(None),
+        params={"mof": {"min_class": "II"}}, mode=mode, workers=2,
+    ))  # fmt: skip
+    keys = [admission_models.signed] + ([admission_models.unsigned] if mode == "off" else [])
+    try:
+        items = validator.validate(keys, _time.monotonic() + 30)
+    finally:
+        validator.close()
+    signed = items[0]
+    codes = {v["code"] for v in signed["value"]["violations"]}
+    warned = {w["code"] for w in signed["value"]["warnings"]}
+    if mode == "enforce":
+        assert signed["value"]["allowed"] is False and "MOF_CLASS_TOO_LOW" in codes
+    elif mode == "warn":
+        assert signed["value"]["allowed"] is True and "MOF_CLASS_TOO_LOW" in warned
+    else:
+        assert signed["value"]["allowed"] is True and "MOF_CLASS_TOO_LOW" not in warned
+    if mode == "off":  # no policy at all, and still no unsigned model
+        unsigned = items[1]["value"]
+        assert unsigned["allowed"] is False and unsigned["violations"][0]["code"] == "UNSIGNED"

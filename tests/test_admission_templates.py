@@ -170,3 +170,13 @@ def test_provider_down_is_a_system_error_and_a_violation(provider, admission_mod
     signed = next(r for r in results if r.case == "signed-model-in-image-volume")
     assert not signed.ok
     assert any("[PROVIDER_SYSTEM_ERROR]" in v["msg"] for v in signed.violations)
+
+
+def test_constraint_policy_composes_the_same_rules_as_attest_main() -> None:
+    """lib.modelpack.admission.report_violations and attest.main's deny use the same rules."""
+    main = (REPO_ROOT / "policies" / "main.rego").read_text()
+    admission = (REPO_ROOT / "policies" / "lib" / "modelpack" / "admission.rego").read_text()
+    denied = set(re.findall(r"^deny contains v if some v in (\w+)\.violations", main, re.M))
+    body = admission.split("report_violations(report, params) :=", 1)[1]
+    composed = set(re.findall(r"(\w+)\.violations\(report, params\)", body))
+    assert denied == composed and len(denied) >= 8

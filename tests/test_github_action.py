@@ -179,6 +179,7 @@ def test_release_run_signs_keyless_pushes_verifies_and_reports(
     assert out["mof-class"] == "III" and out["verified"] == "true"
     report = Path(out["report-path"])
     assert report.is_file() and report.read_text() in result.summary
+    assert report.read_text().startswith("## attest report: open-llm")
     assert out["reference"] in result.summary
     # `attest report` (not the fallback) wrote it, with the workflow identity as the signer
     assert "**Verdict: ✅ verified**" in result.summary and identity in result.summary

@@ -277,7 +277,7 @@ def test_good_yaml_loads() -> None:
         pytest.param(
             "a: &x [*x]\n", r"demo\.yml:1: a\[0\]: YAML aliases .* not accepted", id="recursive"
         ),
-        pytest.param("a: &x [1]\nb: [*x, *x]\n", r"demo\.yml:1: b\[0\]: YAML aliases", id="alias"),
+        pytest.param("a: &x [1]\nb: [*x, *x]\n", r"demo\.yml:2: b\[0\]: YAML aliases", id="alias"),
         pytest.param(
             "- just\n- a list\n", r"demo\.yml:1: a MOF configuration is a mapping", id="list"
         ),

@@ -155,14 +155,22 @@ def test_model_signed_jws_and_cose_verifies(model_ref, pki, trust, capsys) -> No
     # the policy's scope may name the repository exactly (registry references only)
     if not model_ref.startswith("oci:"):
         reference = parse_reference(model_ref)
-        scoped = nf.write_policy(trust[0].parent / "scoped.json",
-                                 scopes=[f"{reference.registry}/{reference.repository}"])
+        scoped_scope = [f"{reference.registry}/{reference.repository}"]
+        scoped = nf.write_policy(trust[0].parent / "scoped.json", scopes=scoped_scope)
         code, _, err = invoke("verify", ref, *notation_args(scoped, trust[1]), capsys=capsys)
         assert code == 0, err
         elsewhere = nf.write_policy(trust[0].parent / "elsewhere.json",
                                     scopes=["registry.example/other/repo"])
         code, _, err = invoke("verify", ref, *notation_args(elsewhere, trust[1]), capsys=capsys)
         assert code == 1 and "no notation trust policy applies" in err
+        skip = trust[0].parent / "skip.json"
+        doc = json.loads(nf.write_policy(skip).read_text())
+        doc["trustPolicies"].append({"name": "unsigned", "registryScopes": scoped_scope,
+                                     "signatureVerification": {"level": "skip"}})
+        skip.write_text(json.dumps(doc))
+        code, out, err = invoke("verify", ref, *notation_args(skip, trust[1]), capsys=capsys)
+        assert code == 1 and "no verified signature" in err
+        assert "· application/vnd.cncf.notary.signature" in out and "skipped by trust" in out
 
 
 REFUSALS = {
@@ -301,3 +309,55 @@ def test_offline_revocation_with_supplied_crls(tmp_path, pki, trust, capsys) -> 
     forged = nf.make_crl(nf.make_ca(), [])  # same shape, signed by another key
     code, out, err = run(forged)
     assert code == 1 and "revocation status unknown" in err
+
+
+def test_admission_provider_takes_the_notation_settings(
+    registry, provider_tls, pki, trust, tmp_path, capsys
+) -> None:
+    """`attest serve` (in process, mTLS, real docker-registry): a model signed with notation by
+    a trusted signer is allowed under a policy requiring notation; a stranger's is not."""
+    from attest.verify.notation.referrer import NotationConfig
+    from tests.admission_fixtures import ProviderOptions, start_provider
+
+    refs = {}
+    for name, signer in (("trusted", pki["ec"]), ("stranger", pki["stranger"])):
+        store, subject, ref = packed_model(f"{registry.ref}-{name}:v1", capsys)
+        attach_signature(store, subject, nf.jws(signer, target_of(subject)), mt.NOTATION_JWS)
+        refs[name] = ref
+    params = {"signatures": {"require_any": False},
+              "notation": {"required": True,
+                           "allowed": ["x509.subject: C=US, ST=WA, O=Attest Test"]}}  # fmt: skip
+    provider, thread = start_provider(provider_tls, ProviderOptions(
+        key=None, params=params, notation=NotationConfig(*trust).settings()))  # fmt: skip
+    try:
+        items = provider.validate([refs["trusted"], refs["stranger"]])["response"]["items"]
+    finally:
+        provider.server.shutdown()
+        provider.server.server_close()
+        thread.join(5)
+    trusted, stranger = items[0]["value"], items[1]["value"]
+    assert trusted["allowed"] is True, trusted["violations"]
+    sig = trusted["report"]["referrers"][0]["signatures"][0]
+    assert sig["format"] == "notation" and sig["verified"] is True
+    assert stranger["allowed"] is False
+    assert any("untrusted signer" in v["msg"] for v in stranger["violations"])
+
+
+def test_report_lists_the_notation_signer(tmp_path, pki, trust, capsys) -> None:
+    """`attest report` takes the same notation flags; the signer appears by subject DN, a
+    failed notation signature makes the verdict failed."""
+    store, subject, ref = packed_model(f"oci:{tmp_path}/lay:v1", capsys)
+    attach_signature(store, subject, nf.jws(pki["ec"], target_of(subject)), mt.NOTATION_JWS)
+    code, out, err = invoke("report", ref, "--format", "json", *notation_args(*trust),
+                            capsys=capsys)  # fmt: skip
+    assert code == 0, err
+    verdict = json.loads(out)["verdict"]
+    assert verdict["status"] == "verified"
+    assert [s["label"] for s in verdict["signers"]] == [
+        "notation CN=model-signer,O=Attest Test,L=Seattle,ST=WA,C=US"]
+    attach_signature(store, subject, nf.jws(pki["stranger"], target_of(subject)), mt.NOTATION_JWS)
+    code, out, err = invoke("report", ref, "--format", "json", *notation_args(*trust),
+                            capsys=capsys)  # fmt: skip
+    verdict = json.loads(out)["verdict"]
+    assert code == 1 and verdict["status"] == "failed"
+    assert "untrusted signer" in verdict["failed"][0]["errors"][0]

@@ -145,11 +145,21 @@ def test_big_blob_is_uploaded_in_chunks_from_the_stream(any_registry) -> None:
     seen = record_requests(store)
     data = os.urandom(4500)
     desc = Descriptor.for_bytes(OCTET, data)
-    assert store.push_blob(desc, io.BytesIO(data)) is True
+    assert store.push_blob(desc, io.BufferedReader(_NonSeekable(data))) is True
     assert [m for m, _ in seen].count("PATCH") == 5  # 4 x 1000 + 500
     assert seen[-1][0] == "PUT"
     with store.open_blob(desc) as stream:
         assert sha256_bytes(stream.read()) == desc.digest
+
+
+def test_big_file_is_streamed_in_one_patch(any_registry) -> None:
+    store = store_for(any_registry, chunk_size=1000)
+    seen = record_requests(store)
+    data = os.urandom(4500)
+    desc = Descriptor.for_bytes(OCTET, data)
+    assert store.push_blob(desc, io.BytesIO(data)) is True  # seekable, as a file is
+    assert [m for m, _ in seen] == ["HEAD", "POST", "PATCH", "PUT"]
+    assert store.fetch_blob(desc) == data
 
 
 def test_existing_blob_is_not_read_nor_uploaded(any_registry) -> None:

@@ -120,8 +120,15 @@ def test_report_every_model_every_format(
     assert {f["path"]: f["digest"] for f in doc["sbom"]["files"]} == layers
     assert all(link["vouched"] for link in doc["modelCard"]["links"])
     assert len(doc["modelCard"]["links"]) == 2
+    # the summary is the opening paragraph of the attached card whose digest the signed
+    # statement names (the README's own introduction)
+    readme = (REPO_ROOT / "testdata" / "models" / model / "README.md").read_text()
+    summary = doc["modelCard"]["summary"]
+    after_title = ("\n" + readme).split("\n# ", 1)[1].split("\n\n")[1]
+    assert summary == " ".join(after_title.split())
 
     tree = check_html(outputs["html"])
+    assert "".join(tree.find(".//blockquote").itertext()) == summary
     verdict = tree.find(".//div[@id='verdict']")
     assert "Verified" in "".join(verdict.itertext())
     assert doc["subject"]["digest"] in outputs["html"]
@@ -457,3 +464,53 @@ def test_report_and_diff_from_the_real_registry(
     assert code == 1
     got = [(c["category"], c["item"], c["change"]) for c in json.loads(text)["changes"]]
     assert got == EXPECTED_V1_V2
+
+
+def test_notation_signature_is_a_signer_of_the_manifest(tmp_path: Path) -> None:
+    """A notation signature signs the manifest, not a statement: the report names its subject
+    DN and issuer as a signer, and the subject as verified; it shows no other section."""
+    from attest.oci import mediatypes as mt
+    from attest.oci.referrers import Blob, attach
+    from attest.oci.store import Descriptor
+    from tests import notation_fixtures as nf
+
+    layout = tmp_path / "lay"
+    store = LayoutStore(layout, create=True)
+    from attest.oci.modelpack import pack as pack_dir
+
+    packed = pack_dir(REPO_ROOT / "testdata" / "models" / "tiny-llm", store, "v1",
+                      creation_time=False)  # fmt: skip
+    subject = packed.descriptor
+    ca = nf.make_ca()
+    signer = nf.make_signer(ca)
+    envelope = nf.jws(signer, {"mediaType": subject.media_type, "digest": subject.digest,
+                               "size": subject.size})  # fmt: skip
+    attach(store, subject, mt.NOTATION_SIGNATURE,
+           [Blob(Descriptor.for_bytes(mt.NOTATION_JWS, envelope), envelope)],
+           {mt.ANNOTATION_NOTATION_THUMBPRINTS: nf.thumbprints(signer)})  # fmt: skip
+    trust_store = nf.write_trust_store(tmp_path / "truststore", "test", [ca[1]])
+    policy = nf.write_policy(tmp_path / "trustpolicy.json")
+    args = ["--notation-trust-policy", str(policy), "--notation-trust-store", str(trust_store)]
+    code, text = attest("report", f"oci:{layout}:v1", *args, "--format", "json")
+    assert code == 0, text
+    doc = json.loads(text)
+    validate(doc, "report.schema.json")
+    [entry] = doc["verdict"]["signers"]
+    assert entry["kind"] == "notation" and entry["identity"].startswith("CN=model-signer")
+    assert entry["statements"][0]["predicateType"] == mt.NOTATION_SIGNATURE
+    assert doc["subject"]["verified"] is True and doc["mof"] is None
+    code, md = attest("report", f"oci:{layout}:v1", *args)
+    assert "notation signature (of the manifest)" in md and "`CN=model-signer" in md
+    # without the notation trust settings the signature cannot be trusted: exit 1, as verify
+    code, text = attest("report", f"oci:{layout}:v1", "--format", "json")
+    assert code == 1 and json.loads(text)["verdict"]["status"] == "failed"
+
+
+def test_card_summary_is_the_opening_paragraph() -> None:
+    from attest.report.cardtext import MAX_SUMMARY, card_summary
+
+    card = "---\nlicense: mit\n---\n\n# Name\n\n<!-- note -->\nFirst line\nsecond  line.\n\nMore.\n"
+    assert card_summary(card) == "First line second line."
+    assert card_summary("# Only a title\n\n## Section\n") is None
+    long = card_summary("# T\n\n" + "word " * 1000)
+    assert long is not None and len(long) == MAX_SUMMARY and long.endswith("…")

@@ -116,8 +116,11 @@ def test_installed_wheel_runs_the_quick_start(venv: Path, tmp_path: Path) -> Non
         ("policy", "test"),
         ("card", str(MODEL), "-o", str(tmp_path / "card.md")),
         ("mof", str(MODEL)),
+        ("report", f"oci:{tmp_path / 'out'}:v1", "--key", "release.pub", "--format", "html",
+         "-o", str(tmp_path / "report.html")),  # the report templates ship in the wheel
     ]
     for args in steps:
         done = _attest(venv, tmp_path, *args)
         assert done.returncode == 0, f"attest {' '.join(args)}: {done.stderr[-2000:]}"
     assert (tmp_path / "card.md").read_text(encoding="utf-8").startswith("---")
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

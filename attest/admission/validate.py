@@ -19,6 +19,7 @@ verified raises :class:`KeyError_`; the server turns it into the item's ``error`
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ from typing import Any
 from attest.admission.cache import SingleFlight, TTLCache
 from attest.admission.config import ProviderConfig, RegistrySettings
 from attest.admission.metrics import Metrics
+from attest.admission.prefetch import PrefetchedStore
 from attest.errors import AttestError, NotFoundError, UsageError
 from attest.oci import mediatypes as mt
 from attest.oci.reference import Reference, parse_reference
@@ -49,6 +51,8 @@ MAX_KEY_LENGTH = 1024
 OCI_SCHEMES = ("oci://", "oci+native://", "oci+fetch://", "oci+modelcar://")
 DOCKER_HUB = "docker.io"
 _MAX_LISTED = 20  # violations/warnings per key: values stay small in every Gatekeeper pod
+# Gatekeeper keeps every value in every pod's cache and reads the body without a limit
+MAX_REPORT_BYTES = 64 * 1024
 
 
 class KeyFailure(Exception):
@@ -63,6 +67,8 @@ class ValidatorSettings:
     engine: str = "regorus"
     opa_url: str | None = None
     entrypoint: str | None = None
+    #: enforce: policy violations deny; warn: they are reported as warnings; off: no policy
+    mode: str = "enforce"
     config: ProviderConfig = field(default_factory=ProviderConfig)
     cache_ttl: float = 300.0
     cache_size: int = 10_000
@@ -122,6 +128,17 @@ def compact_report(report: dict[str, Any]) -> dict[str, Any]:
     return {"subject": subject, "referrers": referrers, "verifier": report["verifier"]}
 
 
+def bounded_report(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """``doc``, or, past :data:`MAX_REPORT_BYTES`, the report without referrers and a warning:
+    a Constraint's own policy then sees no evidence and denies (fail closed)."""
+    if len(json.dumps(doc, separators=(",", ":"))) <= MAX_REPORT_BYTES:
+        return doc, []
+    warning = {"code": "REPORT_TOO_LARGE",
+               "msg": f"the verification report exceeds {MAX_REPORT_BYTES} bytes; "
+                      "Constraint policies see no referrers"}  # fmt: skip
+    return {"subject": doc["subject"], "referrers": [], "verifier": doc["verifier"]}, [warning]
+
+
 def mof_class(report: VerificationReport) -> str | None:
     for r in report.verified:
         if r.predicate_type == MOF_PREDICATE and isinstance(r.summary.get("class"), str):
@@ -147,11 +164,15 @@ class Validator:
         self._results: TTLCache[dict[str, Any]] = TTLCache(settings.cache_ttl, settings.cache_size)
         self._tags: TTLCache[str] = TTLCache(settings.tag_ttl, settings.cache_size)
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="attest-verify")
+        # referrer prefetches get their own threads: verify workers wait on them
+        self._fetch_pool = ThreadPoolExecutor(min(32, 2 * settings.workers),
+                                              thread_name_prefix="attest-fetch")  # fmt: skip
         self._flight: SingleFlight[dict[str, Any]] = SingleFlight(self._pool)
         self._local = threading.local()
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._fetch_pool.shutdown(wait=False, cancel_futures=True)
 
     # -- the request path ---------------------------------------------------------------------
 
@@ -264,19 +285,24 @@ class Validator:
                               "prefix requires one"}  # fmt: skip
             return {"applicable": True, "reference": str(pinned), "digest": digest,
                     "allowed": False, "violations": [finding], "warnings": []}  # fmt: skip
-        report = verify_subject(store, manifest.descriptor, str(pinned), self.settings.verify)
+        view = PrefetchedStore(store)
+        view.seed(manifest)
+        view.prefetch(digest, self.settings.verify.referrers_mode, self._fetch_pool,
+                      lambda: self._store(pinned, settings))  # fmt: skip
+        report = verify_subject(view, manifest.descriptor, str(pinned), self.settings.verify)
         raw = report.to_dict()
-        engine = create_engine(self.settings.engine, opa_url=self.settings.opa_url)
-        try:
-            decision = evaluate(raw, self.settings.policy, self.settings.params, engine=engine,
-                                entrypoint=self.settings.entrypoint)  # fmt: skip
-        finally:
-            close = getattr(engine, "close", None)
-            if close:
-                close()
         violations = verification_findings(report)
-        violations += [{"code": f.code, "msg": f.msg} for f in decision.violations]
-        warnings = [{"code": f.code, "msg": f.msg} for f in decision.warnings]
+        warnings: list[dict[str, str]] = []
+        if self.settings.mode != "off":
+            decision = self._decide(raw)
+            denied = [{"code": f.code, "msg": f.msg} for f in decision.violations]
+            if self.settings.mode == "enforce":
+                violations += denied
+            else:
+                warnings += denied
+            warnings += [{"code": f.code, "msg": f.msg} for f in decision.warnings]
+        report_doc, too_large = bounded_report(compact_report(raw))
+        warnings += too_large
         value: dict[str, Any] = {
             "applicable": True,
             "reference": str(pinned),
@@ -284,12 +310,22 @@ class Validator:
             "allowed": not violations,
             "violations": violations[:_MAX_LISTED],
             "warnings": warnings[:_MAX_LISTED],
-            "report": compact_report(raw),
+            "report": report_doc,
         }
         cls = mof_class(report)
         if cls:
             value["mofClass"] = cls
         return value
+
+    def _decide(self, report: dict[str, Any]) -> Any:
+        engine = create_engine(self.settings.engine, opa_url=self.settings.opa_url)
+        try:
+            return evaluate(report, self.settings.policy, self.settings.params, engine=engine,
+                            entrypoint=self.settings.entrypoint)  # fmt: skip
+        finally:
+            close = getattr(engine, "close", None)
+            if close:
+                close()
 
     def _store(self, ref: Reference, settings: RegistrySettings) -> RegistryStore:
         """One store (HTTP session) per repository per pool thread: sessions are not shared

@@ -64,6 +64,9 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except RecursionError:  # nesting no guarded reader caught (they bound it): bad input
+        click.echo("attest: error: input is nested too deeply to read", err=True)
+        sys.exit(2)
     except Exception as e:  # a bug: still one line, exit 3
         log.debug("internal error", exc_info=True)
         click.echo(f"attest: internal error: {type(e).__name__}: {safe(e)}", err=True)

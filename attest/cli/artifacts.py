@@ -158,18 +158,27 @@ def _inspect_text(subject: Any) -> str:
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the model's files into.")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist.")
+@click.option("--max-expand", "max_expand", metavar="SIZE", default=None,
+              help="Most bytes one tar layer may expand to (e.g. 200G). Default: the size in "
+                   "the layer's file metadata, else max(64M, 32 x the layer's size).")  # fmt: skip
 @registry_options
 @FORMAT
-def pull(reference: str, output: Path, overwrite: bool, plain_http: bool, insecure: bool,
-         fmt: str) -> None:  # fmt: skip
+def pull(reference: str, output: Path, overwrite: bool, max_expand: str | None,
+         plain_http: bool, insecure: bool, fmt: str) -> None:  # fmt: skip
     """Extract a model artifact's files into a directory (never writing outside it)."""
+    from attest.humanize import parse_size
     from attest.oci.extract import pull as pull_files
     from attest.oci.modelpack import read_subject
 
+    try:
+        cap = parse_size(max_expand) if max_expand is not None else None
+    except ValueError:
+        raise UsageError(f"--max-expand {max_expand!r} is not a size (e.g. 500M, 20G)") from None
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
     subject = read_subject(store, resolve_target(store, ref), reference)
-    written = pull_files(subject, store, output, overwrite=overwrite)
+    written = pull_files(subject, store, output, overwrite=overwrite, max_expand=cap,
+                         progress=None)
     emit(
         fmt,
         {"reference": reference, "digest": subject.digest, "output": str(output), "files": written},
@@ -338,7 +347,7 @@ def copy(
     # the source's tag carries over; a digest is no tag (a tag never holds ':', a digest does)
     tag = dst_ref.tag or (target if ":" not in target else DEFAULT_TAG)
     root, stats = copy_artifact(
-        src, target, dst, tag, referrers=not no_referrers,
+        src, target, dst, tag, referrers=not no_referrers, progress=None,
         src_mode=referrers_mode, dst_mode=referrers_mode,  # type: ignore[arg-type]
     )  # fmt: skip
     out = {

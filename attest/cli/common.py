@@ -159,36 +159,3 @@ ENGINE_OPTION = click.option(
 OPA_URL_OPTION = click.option(
     "--opa-url", help="OPA server for --engine opa, e.g. http://127.0.0.1:8181"
 )
-
-
-def trust_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Whose signatures count, as ``attest verify`` spells it (cosign's flag names)."""
-    path = click.Path(dir_okay=False, exists=True, path_type=Path)
-    options = [
-        ("--key", {"type": path,
-                   "help": "Public key for key-signed bundles (PEM; cosign.pub works too)."}),
-        ("--identity", {"help": "Exact signer identity (certificate SAN), keyless."}),
-        ("--identity-regexp", {"help": "Fully anchored regular expression for the identity."}),
-        ("--issuer", {"help": "Exact OIDC issuer, e.g. https://token.actions.githubusercontent.com"}),
-        ("--repository", {"help": "GitHub: the source repository (owner/repo) of the signer."}),
-        ("--workflow-ref", {"help": "GitHub: owner/repo/.github/workflows/F.yml@REF that signed."}),
-        ("--trust-config", {"type": path,
-                            "help": "Client trust config of a private Sigstore instance."}),
-        ("--staging", {"is_flag": True, "help": "Trust Sigstore's staging instance."}),
-        ("--offline", {"is_flag": True,
-                       "help": "No call to any Sigstore service: the trust root at hand only."}),
-    ]  # fmt: skip
-    for name, kwargs in reversed(options):
-        f = click.option(name, **kwargs)(f)  # type: ignore[arg-type]
-    return f
-
-
-def policy_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Which policy judges the report, as ``attest verify`` spells it."""
-    f = click.option("--entrypoint",
-                     help="Policy package with deny/warn (default: attest.main).")(f)  # fmt: skip
-    f = click.option("--params", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                     help="Policy parameters (JSON or YAML).")(f)  # fmt: skip
-    f = click.option("--policy", "policy_source",
-                     help="Rego policy: a directory, a .rego file or an OCI ref.")(f)  # fmt: skip
-    return f

@@ -10,14 +10,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import click
 
 _KEY = "attest.notation"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def notation_options(f: Callable[..., Any]) -> Callable[..., Any]:
+def notation_options(f: F) -> F:
     @functools.wraps(f)
     def wrapper(
         *args: Any,
@@ -49,9 +50,10 @@ def notation_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      path_type=Path), help="Directory of CRLs fetched beforehand (PEM or DER): "
                      "offline revocation status for notation signing and TSA chains."),
     ]  # fmt: skip
+    decorated: Callable[..., Any] = wrapper
     for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
+        decorated = option(decorated)
+    return cast(F, decorated)
 
 
 def notation_settings() -> Any:

@@ -8,24 +8,10 @@ from typing import Any
 import click
 
 from attest.cli.app import cli
-from attest.cli.common import (
-    log,
-    referrers_mode_option,
-    registry_options,
-    resolve_target,
-    store_for,
-)
-from attest.cli.trust import (
-    POLICY_KEYS,
-    TRUST_KEYS,
-    policy_options,
-    policy_options_from,
-    trust_options,
-    verify_options_from,
-)
+from attest.cli.common import log
+from attest.cli.trust_options import verify_request_options
 from attest.errors import UsageError, VerificationError
-from attest.oci.reference import parse_reference
-from attest.oci.stores import StoreOptions
+from attest.flows.verify import VerifyRequest
 
 
 def _output(text: str, out: Path | None) -> None:
@@ -38,21 +24,15 @@ def _output(text: str, out: Path | None) -> None:
     log.info("wrote %s", out)
 
 
-def _collect(source: str, flags: dict[str, Any], *, directories: bool) -> Any:
+def _collect(source: str, request: VerifyRequest, *, directories: bool) -> Any:
     from attest.flows.report import collect_artifact, collect_directory
 
     if directories and not source.startswith("oci:") and Path(source).is_dir():
         return collect_directory(Path(source))
     if not source.startswith("oci:") and "/" not in source:
-        raise UsageError(f"{source} is neither a reference" + (" nor a directory" if directories
-                                                               else ""))  # fmt: skip
-    ref = parse_reference(source)
-    store = store_for(ref, flags["plain_http"], flags["insecure"])
-    return collect_artifact(
-        store, resolve_target(store, ref), str(ref),
-        verify_options_from(flags, flags["referrers_mode"]), policy_options_from(flags),
-        StoreOptions(plain_http=flags["plain_http"], insecure=flags["insecure"]),
-    )  # fmt: skip
+        what = "a reference nor a directory" if directories else "a reference"
+        raise UsageError(f"{source} is neither {what}")
+    return collect_artifact(source, request)
 
 
 @cli.command()
@@ -61,44 +41,24 @@ def _collect(source: str, flags: dict[str, Any], *, directories: bool) -> Any:
               default="markdown", show_default=True)  # fmt: skip
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report here instead of stdout (written whole or not at all).")
-@trust_options
-@policy_options
-@registry_options
-@referrers_mode_option
-def report(reference: str, fmt: str, out: Path | None, **flags: Any) -> None:
+@verify_request_options
+def report(reference: str, fmt: str, out: Path | None, request: VerifyRequest) -> None:
     """One page about one artifact: subject, signers, MOF, SBOM, provenance, policy, card.
 
-    Verifies first, with the trust flags of `attest verify`; only facts from statements whose
-    signature verified are marked verified. The report is written even when verification
-    fails; the exit code is then 1, as for `attest verify`.
+    Verifies first, with the trust and policy flags of `attest verify`; only facts from
+    statements whose signature verified are marked verified. The report is written even when
+    verification fails; the exit code is then 1, as for `attest verify`.
     """
     from attest.report.document import build_document
     from attest.report.render import render_report
 
-    evidence = _collect(reference, flags, directories=False)
-    document = build_document(evidence)
-    _output(render_report(document, fmt), out)
-    _exit_like_verify(document)
-
-
-def _exit_like_verify(document: dict[str, Any]) -> None:
-    verdict = document["verdict"]
-    if verdict["failed"]:
-        first = verdict["failed"][0]
-        cause = "; ".join(first["errors"])
-        raise VerificationError(
-            f"{len(verdict['failed'])} signature(s) failed: {first['digest'][:19]}: {cause}"
-        )
-    if not verdict["signers"]:
-        raise VerificationError(
-            f"no verified signature on {document['subject']['digest']}",
-            hint="sign with `attest sign` or `attest run`; give --key or --identity/--issuer",
-        )
-    policy = document.get("policy")
-    if policy and policy.get("failed"):
-        first = policy["violations"][0]
-        raise VerificationError(f"policy: {len(policy['violations'])} violation(s): "
-                                f"[{first.get('code')}] {first.get('msg')}")  # fmt: skip
+    evidence = _collect(reference, request, directories=False)
+    _output(render_report(build_document(evidence), fmt), out)
+    if evidence.failure:
+        hint = None
+        if evidence.failure.startswith("no verified signature"):
+            hint = "sign with `attest sign` or `attest run`; give --key or --identity/--issuer"
+        raise VerificationError(evidence.failure, hint=hint)
 
 
 @cli.command()
@@ -112,23 +72,21 @@ def _exit_like_verify(document: dict[str, Any]) -> None:
                    "mof-class, mof-components, signers, provenance, policy).")  # fmt: skip
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the diff here instead of stdout.")
-@trust_options
-@policy_options
-@registry_options
-@referrers_mode_option
-def diff(a: str, b: str, fmt: str, fail_on: str, out: Path | None, **flags: Any) -> None:
+@verify_request_options
+def diff(a: str, b: str, fmt: str, fail_on: str, out: Path | None,
+         request: VerifyRequest) -> None:  # fmt: skip
     """What changed in the evidence from A to B (artifacts or model directories).
 
     Exit 0 when nothing evidence-relevant changed, 1 when a --fail-on category changed.
-    Artifacts are verified first; their facts are compared whether or not they verified,
-    and the verdict and signers are themselves compared (category "signers").
+    Artifacts are verified first; a side whose signatures fail contributes no facts, and the
+    verdict and signers are themselves compared (category "signers").
     """
     from attest.report.diff import CATEGORIES, diff_documents, diff_summary
     from attest.report.document import build_document
     from attest.report.render import render_diff
 
     gate = _fail_on(fail_on, CATEGORIES)
-    docs = [build_document(_collect(s, flags, directories=True)) for s in (a, b)]
+    docs = [build_document(_collect(s, request, directories=True)) for s in (a, b)]
     result = diff_summary(docs[0], docs[1], diff_documents(docs[0], docs[1]), gate)
     _output(render_diff(result, fmt), out)
     if result["fail"]:
@@ -149,6 +107,3 @@ def _fail_on(value: str, categories: tuple[str, ...]) -> tuple[str, ...]:
         raise UsageError(f"--fail-on: unknown category {', '.join(unknown) or value!r}",
                          hint="any, none, or: " + ", ".join(categories))  # fmt: skip
     return tuple(names)
-
-
-__all__ = ["diff", "report", "POLICY_KEYS", "TRUST_KEYS"]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
 from attest.cli.app import cli
-from attest.cli.common import (
-    ENGINE_OPTION,
-    OPA_URL_OPTION,
-    policy_options,
-    referrers_mode_option,
-    trust_options,
-)
+from attest.cli.trust_options import verify_request_options
 from attest.errors import UsageError
 
 FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -35,11 +31,7 @@ def _address(value: str) -> tuple[str, int]:
 @click.option("--health-addr", help="Plain-HTTP HOST:PORT for /healthz, /readyz and /metrics "
               "(probes and Prometheus present no client certificate), e.g. 0.0.0.0:8080.")
 @click.option("--config", "config_file", type=FILE, help="Provider config: per-registry settings.")
-@trust_options
-@policy_options
-@ENGINE_OPTION
-@OPA_URL_OPTION
-@referrers_mode_option
+@verify_request_options
 @click.option("--deadline", type=click.FloatRange(0.1, 29.0), default=2.5, show_default=True,
               help="Seconds to answer /validate in; below the Provider timeout.")  # fmt: skip
 @click.option("--cache-ttl", type=click.FloatRange(0), default=300.0, show_default=True,
@@ -53,15 +45,12 @@ def _address(value: str) -> tuple[str, int]:
 @click.option("--max-connections", type=click.IntRange(1, 10_000), default=256, show_default=True)
 def serve(
     addr: str, tls_cert: Path, tls_key: Path, client_ca: Path | None, health_addr: str | None,
-    config_file: Path | None,
-    key: Path | None, identity: str | None, identity_regexp: str | None, issuer: str | None,
-    repository: str | None, workflow_ref: str | None, trust_config: Path | None, staging: bool,
-    offline: bool, policy_source: str | None, params: Path | None, entrypoint: str | None,
-    engine: str, opa_url: str | None, referrers_mode: str, deadline: float, cache_ttl: float,
+    config_file: Path | None, request: Any, deadline: float, cache_ttl: float,
     cache_size: int, tag_ttl: float, workers: int, max_connections: int,
 ) -> None:  # fmt: skip
     """Serve Gatekeeper external data over HTTPS: POST /validate verifies each model reference
-    (as `attest verify --policy` does) and answers a ProviderResponse."""
+    (as `attest verify --policy` does, with the same trust and policy flags) and answers a
+    ProviderResponse."""
     from attest.admission.config import load_config
     from attest.admission.server import (
         HealthServer,
@@ -72,29 +61,34 @@ def serve(
     )
     from attest.admission.validate import Validator, ValidatorSettings
     from attest.policy.loader import load_params, load_policy
-    from attest.verify.identity import IdentityPolicy
-    from attest.verify.verifier import VerifyOptions, load_trusted_root
+    from attest.verify.verifier import load_trusted_root
 
     host, port = _address(addr)
-    options = VerifyOptions(
-        key=key,
-        identity=IdentityPolicy(identity, identity_regexp, issuer, repository, workflow_ref),
-        trust_config=trust_config, staging=staging, offline=offline,
-        referrers_mode=referrers_mode,  # type: ignore[arg-type]
-    )  # fmt: skip
-    if options.identity and options.identity.given:
-        options.identity.sigstore_policy()  # a bad identity flag fails now, not per request
+    options = request.verify_options()
+    if request.key is None and not request.identity.given and request.notation is None:
+        raise UsageError(
+            "attest serve trusts nothing by default: give --key, --identity/--identity-regexp "
+            "with --issuer, or a notation trust policy",
+            hint="a provider without trust would deny every model (docs/admission.md)",
+        )
+    if request.identity.given:
+        request.identity.sigstore_policy()  # a bad identity flag fails now, not per request
         options.trusted_root = load_trusted_root(options)
+    policy_source = request.policy_source
     if policy_source and not Path(policy_source).exists():
         # a policy from a registry is obeyed only once its own signature verifies, pinned
         from attest.policy.signing import verify_policy_bundle
 
-        policy_source = verify_policy_bundle(policy_source, options)
+        policy_source = verify_policy_bundle(policy_source, options, request.store_options)
+    config = load_config(config_file)
+    if request.plain_http or request.insecure:  # the flags are the default registry settings
+        config = replace(config, default=replace(
+            config.default, plain_http=request.plain_http, insecure=request.insecure))
     settings = ValidatorSettings(
-        verify=options, policy=load_policy(policy_source), params=load_params(params),
-        engine=engine, opa_url=opa_url, entrypoint=entrypoint, config=load_config(config_file),
-        cache_ttl=cache_ttl,        cache_size=cache_size, tag_ttl=tag_ttl, workers=workers,
-        registry_timeout=max(0.5, deadline * 0.8),
+        verify=options, policy=load_policy(policy_source), params=load_params(request.params),
+        engine=request.engine, opa_url=request.opa_url, entrypoint=request.entrypoint,
+        mode=request.mode, config=config, cache_ttl=cache_ttl, cache_size=cache_size,
+        tag_ttl=tag_ttl, workers=workers, registry_timeout=max(0.5, deadline * 0.8),
     )  # fmt: skip
     configure_json_logging()
     server = ProviderServer(

@@ -1,8 +1,8 @@
 """The model card: README.md front matter (Hugging Face keys) and its Markdown sections.
 
 Front matter is the YAML block between a first line ``---`` and the next ``---`` line, read with
-``yaml.safe_load``. Malformed front matter is an InputError naming the file and line: a card
-that says something unreadable must not be reported as saying nothing.
+attest.yamlio (no aliases, bounded depth). Malformed front matter is an InputError naming the
+file and line: a card that says something unreadable must not be reported as saying nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from attest import yamlio
 from attest.errors import InputError
 from attest.facts.licenses import LicenseMatch, normalize_license
 from attest.facts.model import CardFacts, MetricFact
@@ -48,7 +49,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, int]:
 
 def _load_yaml(raw: str, path: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(raw)
+        data = yamlio.safe_load(raw)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 2  # +1 for 1-based, +1 for the '---'

@@ -20,6 +20,7 @@ from attest.errors import InputError
 from attest.facts.card import jsonable
 from attest.facts.licenses import normalize_license
 from attest.facts.model import DatasetFact, Declared
+from attest.facts.urls import public_url
 from attest.oci.config_schema import Draft202012Ecma  # ECMA-262 `pattern`, as every attest schema
 from attest.oci.modelpack import safe_relpath
 from attest.yamlio import key_lines, load_yaml, read_user_file
@@ -128,7 +129,7 @@ def _to_declared(obj: dict[str, Any], lines: dict[tuple[Any, ...], int], path: s
             DatasetFact(
                 name=d["name"],
                 use=d.get("use", "unknown"),
-                url=d.get("url"),
+                url=_public(d.get("url")),
                 license=_license(d.get("license"), (*at, "license"), lines, path),
                 description=d.get("description"),
                 path=_relpath(d["path"], (*at, "path"), lines, path) if "path" in d else None,
@@ -156,9 +157,9 @@ def _to_declared(obj: dict[str, Any], lines: dict[tuple[Any, ...], int], path: s
         authors=[authors] if isinstance(authors, str) else list(authors),
         license=_license(obj.get("license"), ("license",), lines, path),
         datasets=datasets,
-        paper_url=obj.get("paper_url"),
-        technical_report_url=obj.get("technical_report_url"),
-        source_repository=obj.get("source_repository"),
+        paper_url=_public(obj.get("paper_url")),
+        technical_report_url=_public(obj.get("technical_report_url")),
+        source_repository=_public(obj.get("source_repository")),
         source_commit=obj.get("source_commit"),
         base_model=obj.get("base_model"),
         intended_use=obj.get("intended_use"),
@@ -168,3 +169,8 @@ def _to_declared(obj: dict[str, Any], lines: dict[tuple[Any, ...], int], path: s
         components=components,
         extra=dict(obj.get("extra", {})),
     )
+
+
+def _public(url: Any) -> Any:
+    """A URL that goes into evidence, without credentials (see attest.facts.urls)."""
+    return public_url(url) if isinstance(url, str) else url

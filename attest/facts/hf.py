@@ -3,13 +3,12 @@ chat templates. Pure functions over names and bytes."""
 
 from __future__ import annotations
 
-import json
 import math
 import posixpath
 from collections.abc import Iterable
 from typing import Any
 
-from attest.errors import InputError
+from attest import jsonio
 
 # Tokenizer files as transformers/tokenizers/sentencepiece name them.
 TOKENIZER_FILES = frozenset(
@@ -37,15 +36,7 @@ def parse_json_file(data: bytes, path: str) -> dict[str, Any]:
 
     NaN/Infinity (Python's json writes them) are kept as strings so the facts stay valid JSON.
     """
-    try:
-        obj = json.loads(data.decode("utf-8-sig"), parse_constant=str)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    if not isinstance(obj, dict):
-        raise InputError(f"{path} is not a JSON object")
-    return _finite(obj)
+    return _finite(jsonio.loads_object(data, path, parse_constant=str))
 
 
 def _finite(value: Any) -> Any:

@@ -20,6 +20,10 @@ from attest.facts.model import WeightFacts
 
 # What may be kept of the structure (nodes, names, shapes) once tensor data is dropped.
 MAX_KEPT = 64 * 1024 * 1024
+# Messages nested in messages (protobuf's own parser stops at 100).
+MAX_NESTING = 64
+# Dimensions of one initializer (ONNX tensors have a handful).
+MAX_DIMS = 64
 # A stream that cannot seek must be read through to skip tensor data; past this size we do not.
 MAX_STREAM_THROUGH = 256 * 1024 * 1024
 INSTALL_HINT = "install the onnx extra (pip install 'attest[onnx]') to read ONNX graph facts"
@@ -112,11 +116,13 @@ def reduce_onnx(stream: IO[bytes], *, path: str, size: int) -> bytes:
         )
     wire = _Wire(stream, path, seekable)
     out = bytearray()
-    _walk(wire, size, _MODEL, out)
+    _walk(wire, size, _MODEL, out, 0)
     return bytes(out)
 
 
-def _walk(wire: _Wire, end: int, schema: dict[int, Any], out: bytearray) -> None:
+def _walk(wire: _Wire, end: int, schema: dict[int, Any], out: bytearray, depth: int) -> None:
+    if depth > MAX_NESTING:  # graphs inside attributes inside nodes inside graphs...
+        raise InputError(f"invalid ONNX file {wire.path}: nested deeper than {MAX_NESTING}")
     while wire.pos < end:
         tag, tag_raw = wire.varint()
         field, wire_type = tag >> 3, tag & 7
@@ -134,7 +140,7 @@ def _walk(wire: _Wire, end: int, schema: dict[int, Any], out: bytearray) -> None
                 wire.skip(length)
             elif field in schema:
                 inner = bytearray()
-                _walk(wire, wire.pos + length, schema[field], inner)
+                _walk(wire, wire.pos + length, schema[field], inner, depth + 1)
                 out += tag_raw + _encode_varint(len(inner)) + inner
             else:
                 out += tag_raw + length_raw + wire.read(length)
@@ -182,7 +188,7 @@ def parse_onnx(data: bytes, *, path: str) -> WeightFacts:
         path=path,
         format="onnx",
         tensor_count=len(weights),
-        parameter_count=sum(math.prod(t.dims) for t in weights),
+        parameter_count=sum(_element_count(t.dims, t.name, path) for t in weights),
         dtypes=tuple(sorted(dtypes)),
         architecture=None,
         opset=opset,
@@ -221,10 +227,17 @@ def _weight_tensors(graph: Any) -> list[Any]:
                 if attr.name != "value" or not attr.HasField("t"):
                     continue  # value_float(s)/value_int(s) are scalars and short lists
                 tensor = attr.t
-                if tensor.data_type in small_ints and math.prod(tensor.dims) <= _SMALL_CONSTANT:
+                small = len(tensor.dims) <= 8 and math.prod(tensor.dims) <= _SMALL_CONSTANT
+                if tensor.data_type in small_ints and small:
                     continue
                 found.append(tensor)
     return found
+
+
+def _element_count(dims: Any, name: str, path: str) -> int:
+    if len(dims) > MAX_DIMS or any(d < 0 for d in dims):
+        raise InputError(f"invalid ONNX file {path}: initializer {name!r} has an absurd shape")
+    return math.prod(dims)
 
 
 def _value_info(value: Any) -> str:

@@ -11,7 +11,6 @@ counted without a byte-size check instead of refused.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import struct
@@ -20,10 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from attest import jsonio
 from attest.errors import InputError
 
 # The reference loader refuses headers over 100 MB; a bigger one is an attack, not a model.
 MAX_HEADER_SIZE = 100 * 1024 * 1024
+# Dimensions of one tensor, and the largest one (the reference loader's usize).
+MAX_DIMS = 64
+MAX_DIM = 2**64 - 1
 
 # Bits per element of each safetensors dtype (sub-byte types pack several per byte).
 DTYPE_BITS = {
@@ -93,13 +96,9 @@ def parse_safetensors_header(
     if not raw.startswith(b"{"):  # the reference loader insists on it too
         raise _bad(p, "header does not start with '{'")
     try:
-        header = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant
-        )
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _bad(p, f"header is not valid JSON: {exc}") from None
-    if not isinstance(header, dict):
-        raise _bad(p, "header is not a JSON object")
+        header = jsonio.loads_object(raw, "header", object_pairs_hook=_no_duplicates)
+    except InputError as exc:
+        raise _bad(p, exc.message) from None
 
     metadata = header.pop("__metadata__", {})
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
@@ -190,10 +189,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _is_uint(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -204,8 +199,10 @@ def _tensor_entry(path: Path, name: str, info: Any) -> tuple[str, list[int], int
     dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
     if not isinstance(dtype, str) or not dtype:
         raise _bad(path, f"tensor {name!r} has no dtype")
-    if not isinstance(shape, list) or not all(_is_uint(d) for d in shape):
-        raise _bad(path, f"tensor {name!r} shape must be a list of non-negative integers")
+    if not isinstance(shape, list) or not all(_is_uint(d) and d <= MAX_DIM for d in shape):
+        raise _bad(path, f"tensor {name!r} shape must be a list of non-negative 64-bit integers")
+    if len(shape) > MAX_DIMS:  # a million dims would make counting the elements the attack
+        raise _bad(path, f"tensor {name!r} has {len(shape)} dimensions; at most {MAX_DIMS}")
     if (
         not isinstance(offsets, list)
         or len(offsets) != 2

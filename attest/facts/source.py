@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import tarfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +27,22 @@ from attest.facts.model import FileFact, Role
 from attest.facts.weights import HEADER_FORMATS, capture_header, weight_format
 from attest.oci import mediatypes as mt
 from attest.oci.digest import DigestCache, digest_files
-from attest.oci.extract import HashingReader, open_tar  # the one tar-streaming implementation
-from attest.oci.modelfile import classify_files, parse_modelfile
-from attest.oci.modelpack import ModelLayer, Subject, list_model_files, safe_relpath
+from attest.oci.extract import (  # the one tar-streaming implementation
+    ExpansionBudget,
+    HashingReader,
+    layer_cap,
+    open_tar,
+    read_errors,
+)
+from attest.oci.modelfile import MODELFILE_MAX_SIZE, classify_files, parse_modelfile
+from attest.oci.modelpack import (
+    ModelLayer,
+    Subject,
+    list_model_files,
+    safe_relpath,
+)
 from attest.oci.store import Store
+from attest.yamlio import read_user_file
 
 # Files read whole to gather facts (base names, case-insensitive), and the size cap for them.
 WANTED_FILES = frozenset(
@@ -167,9 +178,10 @@ class DirectorySource(ModelSource):
             self._modelfile_path = self.root / "Modelfile"
         self._parsed_modelfile = None
         if self._modelfile_path is not None:
+            raw = read_user_file(self._modelfile_path, "a Modelfile", MODELFILE_MAX_SIZE)
             try:
-                self.modelfile = self._modelfile_path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+                self.modelfile = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
                 raise InputError(f"cannot read Modelfile {self._modelfile_path}: {exc}") from None
             self._parsed_modelfile = parse_modelfile(
                 self.modelfile, source=str(self._modelfile_path)
@@ -181,7 +193,8 @@ class DirectorySource(ModelSource):
         )
         kitfile = self.root / "Kitfile"
         if kitfile.is_file():
-            self.kitfile = kitfile.read_text(encoding="utf-8", errors="replace")
+            raw = read_user_file(kitfile, "a Kitfile", MODELFILE_MAX_SIZE)
+            self.kitfile = raw.decode("utf-8", errors="replace")
 
     def _list_files(self) -> list[FileFact]:
         rels = list_model_files(self.root)
@@ -284,8 +297,9 @@ class SubjectSource(ModelSource):
         found: list[tuple[str, int, str]] = []
         with self.store.open_blob(layer.descriptor) as blob:
             hashing = HashingReader(blob)
+            budget = ExpansionBudget(layer_cap(layer), where)
             try:
-                with open_tar(hashing, layer.encoding) as tar:
+                with open_tar(hashing, layer.encoding, budget) as tar:
                     for member in tar:
                         name = safe_relpath(member.name, f"{where} tar member")
                         if member.isdir():
@@ -298,9 +312,12 @@ class SubjectSource(ModelSource):
                         self._claim(name, index)
                         stream = tar.extractfile(member)
                         assert stream is not None
-                        digest = self._keep_member(name, member.size, layer.kind, stream)
+                        counted: Any = budget.reader(stream, "members")
+                        digest = self._keep_member(name, member.size, layer.kind, counted)
                         found.append((name, member.size, digest))
-            except (tarfile.TarError, EOFError, OSError) as exc:
+            except InputError:
+                raise
+            except read_errors() as exc:
                 raise InputError(
                     f"{where}: not a readable {layer.encoding} archive: {exc}"
                 ) from None

@@ -8,81 +8,68 @@ digest), so the statement read here is the one whose signature verified.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from attest import jsonio
 from attest.errors import InputError
+from attest.flows.verify import VerifyRequest, verify_reference
+from attest.oci import mediatypes as mt
 from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
-from attest.oci.reference import parse_reference
 from attest.oci.referrers import Referrer, discover
 from attest.oci.store import Descriptor, Store
-from attest.oci.stores import StoreOptions
 from attest.publish import STATEMENT_MEDIA_TYPE
+from attest.report.cardtext import card_summary
 from attest.report.evidence import DocumentEvidence, EvidenceSet, Signer, StatementEvidence
 from attest.verify.report import ReferrerResult, SignatureResult
-from attest.verify.verifier import VerifyOptions, verify_subject
+from attest.verify.verifier import VerifyOptions
 
 log = logging.getLogger(__name__)
 
 TITLE = "org.opencontainers.image.title"
 PREDICATE_ANNOTATION = "dev.attest.predicate-type"
 STATEMENT_ANNOTATION = "dev.attest.statement.digest"
+MAX_CARD = 1024 * 1024  # a Markdown card read for its summary paragraph
 
 
-@dataclass(frozen=True)
-class PolicyOptions:
-    """The policy flags of ``attest verify``, unchanged."""
-
-    source: str | None = None
-    params: Path | None = None
-    mode: str = "enforce"
-    entrypoint: str | None = None
-    engine: str = "regorus"
-    opa_url: str | None = None
-
-    @property
-    def wanted(self) -> bool:
-        return bool(self.source or self.params) and self.mode != "off"
-
-
-def collect_artifact(
-    store: Store,
-    target: str,
-    reference: str,
-    options: VerifyOptions,
-    policy: PolicyOptions | None = None,
-    store_options: StoreOptions | None = None,
-) -> EvidenceSet:
-    """Verify the artifact at ``target`` and gather its statements with their trust."""
-    fetched = store.get_manifest(target)
-    pinned = str(parse_reference(reference).with_digest(fetched.descriptor.digest))
-    subject = read_subject(store, fetched.descriptor.digest, pinned)
-    report = verify_subject(store, subject.descriptor, pinned, options)
-    found = {r.descriptor.digest: r for r in discover(store, subject.digest,
-                                                      mode=options.referrers_mode)}  # fmt: skip
-    fingerprints = _fingerprints(options)
+def collect_artifact(reference: str, request: VerifyRequest) -> EvidenceSet:
+    """Verify the artifact as ``attest verify`` does (one shared flow: same flags, same policy
+    evaluation), then gather its statements with their trust."""
+    outcome = verify_reference(reference, request)
+    store, report = outcome.store, outcome.report
+    subject = read_subject(store, outcome.subject.digest, str(report.subject["reference"]))
+    mode: Any = request.referrers_mode
+    found = {r.descriptor.digest: r for r in discover(store, subject.digest, mode=mode)}
+    fingerprints = _fingerprints(request.verify_options())
     statements: list[StatementEvidence] = []
     documents: list[DocumentEvidence] = []
     for result in report.referrers:
         referrer = found.get(result.digest)
-        if result.is_bundle:
+        if result.artifact_type == mt.NOTATION_SIGNATURE:
+            statements.append(_notation(result))
+        elif result.is_bundle:
             statements.append(_bundle(store, referrer, result, subject.digest, fingerprints))
         elif result.artifact_type == STATEMENT_MEDIA_TYPE:
             statements.append(_unsigned(store, referrer, result))
         else:
             documents.append(_document(referrer, result))
-    _vouch(documents, {r.digest: r for r in report.referrers})
-    decision = _policy(report.to_dict(), options, policy, store_options)
+    summaries = _vouch(store, documents, {r.digest: r for r in report.referrers}, found)
+    decision = None
+    if outcome.decision is not None:
+        decision = outcome.decision.to_dict()
+        decision["failed"] = outcome.decision.failed
     return EvidenceSet(
         subject=subject.to_dict(),
         statements=statements,
         documents=documents,
         policy=decision,
         verifier=report.verifier,
+        failure=outcome.failure,
+        card_summaries=summaries,
     )
+
+
 
 
 # -- statements -------------------------------------------------------------------------------
@@ -129,12 +116,26 @@ def _bundle(
                              _object(statement.get("predicate")))  # fmt: skip
 
 
+def _notation(result: ReferrerResult) -> StatementEvidence:
+    """A notation signature signs the manifest itself (no predicate): listed with its signer
+    when it verified, as failed with the verifier's errors, else (audit, skip) as unsigned."""
+    verified = [s for s in result.signatures if s.verified]
+    kind = mt.NOTATION_SIGNATURE  # in place of a predicate type: what this referrer is
+    if result.errors:
+        return StatementEvidence(result.digest, kind, "failed", errors=list(result.errors))
+    if not verified:
+        return StatementEvidence(result.digest, kind, "unsigned")
+    s = verified[0]
+    signer = Signer(kind="notation", identity=s.subject, issuer=s.issuer, tlog_time=s.timestamp)
+    return StatementEvidence(result.digest, kind, "verified", signer)
+
+
 def _unsigned(store: Store, referrer: Referrer | None, result: ReferrerResult) -> StatementEvidence:
     if result.errors:
         return StatementEvidence(result.digest, result.predicate_type, "failed",
                                  errors=list(result.errors))  # fmt: skip
     try:
-        statement = json.loads(_layer(store, referrer))
+        statement = jsonio.loads(_layer(store, referrer), "statement")
     except (InputError, ValueError) as e:
         return StatementEvidence(result.digest, result.predicate_type, "failed", errors=[str(e)])
     return StatementEvidence(result.digest, result.predicate_type, "unsigned",
@@ -148,9 +149,9 @@ def _object(value: Any) -> dict[str, Any] | None:
 def _signer(sig: SignatureResult, bundle: bytes, fingerprints: dict[str, str]) -> Signer:
     index: int | None = None
     try:
-        entries = json.loads(bundle)["verificationMaterial"].get("tlogEntries") or []
+        entries = jsonio.loads(bundle, "bundle")["verificationMaterial"].get("tlogEntries") or []
         index = int(entries[0]["logIndex"]) if entries else None
-    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError, InputError):
         index = None
     return Signer(
         kind=sig.kind,
@@ -199,44 +200,32 @@ def _document(referrer: Referrer | None, result: ReferrerResult) -> DocumentEvid
     )
 
 
-def _vouch(documents: list[DocumentEvidence], results: dict[str, ReferrerResult]) -> None:
+def _vouch(
+    store: Store,
+    documents: list[DocumentEvidence],
+    results: dict[str, ReferrerResult],
+    found: dict[str, Referrer],
+) -> dict[str, str]:
     """A document is vouched for when the verifier says so: the verified statement it names
-    carries its bytes (``attest.verify.documents``, one check for verify and report)."""
+    carries its bytes (``attest.verify.documents``, one check for verify and report). Returns
+    the opening paragraph of each vouched Markdown card, by the statement that vouches for it."""
+    summaries: dict[str, str] = {}
     for i, doc in enumerate(documents):
         result = results.get(doc.digest)
-        if result is not None and result.summary.get("statement") == doc.statement:
-            documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
+        if result is None or not doc.statement or result.summary.get("statement") != doc.statement:
+            continue
+        documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
+        if doc.media_type == "text/markdown":
+            try:
+                text = _layer(store, found.get(doc.digest), MAX_CARD).decode("utf-8", "replace")
+            except InputError:
+                continue
+            summary = card_summary(text)
+            if summary:
+                summaries[doc.statement] = summary
+    return summaries
 
 
-# -- policy -----------------------------------------------------------------------------------
-
-
-def _policy(
-    report: dict[str, Any],
-    options: VerifyOptions,
-    policy: PolicyOptions | None,
-    store_options: StoreOptions | None,
-) -> dict[str, Any] | None:
-    """The policy decision, exactly as ``attest verify`` reaches it (a policy from a registry
-    is obeyed only once its own signature verifies)."""
-    if policy is None or not policy.wanted:
-        return None
-    from attest.policy.cli_glue import evaluate_policy
-
-    source = policy.source
-    if source and not Path(source).exists():
-        from attest.policy.signing import verify_policy_bundle
-
-        source = verify_policy_bundle(source, options, store_options)
-    so = store_options or StoreOptions()
-    decision = evaluate_policy(
-        report, source, policy.params, engine=policy.engine, opa_url=policy.opa_url,
-        plain_http=so.plain_http, insecure=so.insecure, mode=policy.mode,
-        entrypoint=policy.entrypoint,
-    )  # fmt: skip
-    data: dict[str, Any] = decision.to_dict()
-    data["failed"] = decision.failed
-    return data
 
 
 # -- a model directory: evidence computed, never verified ----------------------------------------
@@ -291,4 +280,5 @@ def collect_directory(path: Path, facts_file: Path | None = None) -> EvidenceSet
         },
         statements=computed,
         source_kind="directory",
+        card_summaries={"": summary} if (summary := card_summary(md.decode())) else {},
     )

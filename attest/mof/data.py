@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from attest import yamlio
 from attest.content import content_dir
 from attest.errors import InternalError
 from attest.mof.licenses import LicenseCatalog, LicenseInfo
@@ -120,9 +121,8 @@ def load_framework(data_dir: Path) -> Framework:
 
 
 def _read(path: Path) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the SPDX list is 700 lines
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe
+        return yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InternalError(f"MOF framework data {path} is unreadable: {exc}") from None
 

@@ -168,6 +168,7 @@ def _model_config_validator() -> Validator:
     )
 
 
+@cache  # a manifest of n layers resolves n $refs: read and build each schema once, not n times
 def _retrieve_oci(uri: str) -> Resource[Any]:
     # The image-spec schemas use relative $refs against several different `id` bases
     # (.../schema/image/manifest, .../schema/descriptor); each name exists once, so map by name.
@@ -191,9 +192,41 @@ def _oci_registry() -> Registry[Any]:
 def _oci_validator(name: str) -> Validator:
     schema = _load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
     _Draft4.check_schema(schema)
+    # The image-spec schemas are not recursive: their $refs are inlined once, here, so a
+    # layer costs no lookup at all (the crawled registry remains for any $ref left).
     registry = _oci_registry()
     return _Draft4(
-        schema,
+        _inline_refs(schema, name),
         registry=registry,
         format_checker=_format_checker(Draft4Validator.FORMAT_CHECKER),
     )
+
+
+def _inline_refs(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    """``schema`` with every ``$ref`` replaced by what it points at (in the shipped OCI schema
+    files, by file name as :func:`_retrieve_oci` maps them) and the ``id`` URIs dropped."""
+    files = {f: _load_schema(f"{OCI_SCHEMA_DIR}/{f}", DRAFT4_URI) for f in OCI_SCHEMA_FILES}
+
+    def resolve(ref: str, current: str) -> Any:
+        file, _, pointer = ref.partition("#")
+        file = file.rsplit("/", 1)[-1] or current
+        node: Any = files[file]
+        for part in [p for p in pointer.split("/") if p]:
+            node = node[part]
+        return walk(node, file)
+
+    def walk(node: Any, current: str) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:  # draft 4: a $ref replaces its whole object
+                return resolve(node["$ref"], current)
+            return {
+                k: walk(v, current)
+                for k, v in node.items()
+                if not (k == "id" and isinstance(v, str) and v.startswith(OCI_SCHEMA_BASE))
+            }
+        if isinstance(node, list):
+            return [walk(v, current) for v in node]
+        return node
+
+    inlined: dict[str, Any] = walk(schema, name)
+    return inlined

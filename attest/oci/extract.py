@@ -1,27 +1,46 @@
 """Extract a model artifact's files into a directory, never writing outside it.
 
 Everything is staged in a temporary directory inside the target and moved into place only when
-every layer has been read and verified, so bad input (an escaping path, a symlink out, a corrupt
-blob) leaves the target as it was.
+every layer has been read and verified. The move itself is journalled: the links of the finished
+tree are then resolved as the kernel resolves them, and if one now leads outside the target (or
+loops), or anything else fails, every move is undone. So bad input (an escaping path, a symlink
+chain such as ``s -> .`` then ``p -> s/..``, a corrupt or exploding blob) leaves the target as it
+was, and no directory is ever created through a symlink.
+
+Expansion is capped per layer (:func:`layer_cap`): a small compressed or sparse layer cannot
+write gigabytes. docs/security.md, "Extraction and reading", lists the caps.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import posixpath
 import shutil
+import stat
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from attest.errors import InputError
-from attest.oci.modelpack import ModelLayer, Subject, safe_relpath
+from attest.names import check_file_name
+from attest.oci.modelpack import ModelLayer, Subject
+from attest.oci.parallel import run_largest_first
 from attest.oci.store import Store
+from attest.progress import Progress, ProgressReader
 
 _CHUNK = 4 * 1024 * 1024
+
+#: Without a size in the layer's file metadata, a layer may expand to the larger of these.
+DEFAULT_EXPAND_FLOOR = 64 * 1024 * 1024
+DEFAULT_EXPAND_RATIO = 32
+#: Tar headers, padding and end blocks allowed on top of a declared file size.
+TAR_OVERHEAD = 1024 * 1024
+#: Entries in one tar layer (each one is a file or link on disk).
+MAX_TAR_MEMBERS = 100_000
 
 
 class HashingReader:
@@ -47,44 +66,146 @@ class HashingReader:
         return "sha256:" + self._hash.hexdigest()
 
 
-def pull(subject: Subject, store: Store, output: Path, *, overwrite: bool = False) -> list[str]:
-    """Write every file of ``subject`` under ``output``; return the relative paths written."""
-    output.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".attest-pull-", dir=output))
+class ExpansionBudget:
+    """How many bytes a layer may expand to, counted twice: the decompressed tar stream
+    (headers included, so gzip/zstd bombs stop) and the member bytes read out of it (sparse
+    members expand holes that are not in the stream)."""
+
+    def __init__(self, limit: int, where: str) -> None:
+        self.limit = limit
+        self.where = where
+        self._used: dict[str, int] = {"stream": 0, "members": 0}
+
+    def spend(self, counter: str, n: int) -> None:
+        self._used[counter] += n
+        if self._used[counter] > self.limit:
+            raise InputError(
+                f"{self.where} expands beyond {self.limit} bytes, the cap for this layer; "
+                "refusing it",
+                hint="if the artifact is trusted, raise the cap with --max-expand SIZE",
+            )
+
+    def reader(self, stream: Any, counter: str) -> _CountingReader:
+        return _CountingReader(stream, self, counter)
+
+
+class _CountingReader:
+    def __init__(self, stream: Any, budget: ExpansionBudget, counter: str) -> None:
+        self._stream = stream
+        self._budget = budget
+        self._counter = counter
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self._stream.read(n)
+        self._budget.spend(self._counter, len(data))
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def layer_cap(layer: ModelLayer, max_expand: int | None = None) -> int:
+    """The most bytes ``layer`` may expand to: ``max_expand`` when the user gave one, else the
+    file size its metadata annotation declares (plus tar overhead), else the larger of
+    :data:`DEFAULT_EXPAND_FLOOR` and :data:`DEFAULT_EXPAND_RATIO` times its size."""
+    if max_expand is not None:
+        return max_expand
+    meta = layer.metadata or {}
+    size = meta.get("size")
+    regular = meta.get("typeflag") in (None, ord("0"), "0", 0)
+    if regular and isinstance(size, int) and not isinstance(size, bool) and size >= 0:
+        return size + TAR_OVERHEAD
+    return max(DEFAULT_EXPAND_FLOOR, DEFAULT_EXPAND_RATIO * layer.descriptor.size)
+
+
+def pull(
+    subject: Subject,
+    store: Store,
+    output: Path,
+    *,
+    overwrite: bool = False,
+    max_expand: int | None = None,
+    progress: bool | None = False,
+) -> list[str]:
+    """Write every file of ``subject`` under ``output``; return the relative paths written.
+
+    Raw layers (one file each, as ``pack`` makes them) are fetched a few at a time, largest
+    first; tar layers in order, as a later one may depend on what an earlier one made.
+    """
+    created_output = _make_output(output)
     try:
-        written: list[str] = []
-        for index, layer in enumerate(subject.layers):
-            written.extend(_extract_layer(store, layer, index, staging))
-        if not overwrite:
-            clashes = [p for p in written if (output / p).exists()]
-            if clashes:
-                raise InputError(
-                    f"{output} already has {clashes[0]}"
-                    + (f" and {len(clashes) - 1} more" if len(clashes) > 1 else "")
-                    + "; use --overwrite to replace"
-                )
-        for rel in written:
-            dest = output / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            _check_inside(output, dest.parent, rel)
-            if dest.is_dir() and not dest.is_symlink():
-                shutil.rmtree(dest)
-            os.replace(staging / rel, dest)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=".attest-pull-", dir=output))
+        try:
+            total = sum(layer.descriptor.size for layer in subject.layers)
+            with Progress(total, "pull", enabled=progress) as bar:
+                layers = list(enumerate(subject.layers))
+                if all(layer.encoding == "raw" for layer in subject.layers):
+                    parts = run_largest_first(
+                        layers,
+                        lambda item: item[1].descriptor.size,
+                        lambda item: _extract_layer(store, item[1], item[0], staging,
+                                                    max_expand, bar),  # fmt: skip
+                    )
+                else:
+                    parts = [_extract_layer(store, la, i, staging, max_expand, bar)
+                             for i, la in layers]  # fmt: skip
+            written: list[str] = [rel for part in parts for rel in part]
+            if not overwrite:
+                clashes = [p for p in written if os.path.lexists(output / p)]
+                if clashes:
+                    raise InputError(
+                        f"{output} already has {clashes[0]}"
+                        + (f" and {len(clashes) - 1} more" if len(clashes) > 1 else "")
+                        + "; use --overwrite to replace"
+                    )
+            _place(output, staging, written)
+            return written
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        for directory in reversed(created_output):  # the target did not exist: nor does it now
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
 
 
-def _extract_layer(store: Store, layer: ModelLayer, index: int, staging: Path) -> list[str]:
+def _make_output(output: Path) -> list[Path]:
+    """Create ``output`` (the user named it, links in its path are theirs); return what was
+    created, deepest last."""
+    missing: list[Path] = []
+    current = output
+    while not os.path.lexists(current):
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    output.mkdir(parents=True, exist_ok=True)
+    if not output.is_dir():
+        raise InputError(f"{output} is not a directory")
+    return list(reversed(missing))
+
+
+# -- staging ----------------------------------------------------------------------------------
+
+
+def _extract_layer(
+    store: Store,
+    layer: ModelLayer,
+    index: int,
+    staging: Path,
+    max_expand: int | None,
+    bar: Progress | None = None,
+) -> list[str]:
     where = f"layer {index} ({layer.descriptor.digest[:19]})"
     with store.open_blob(layer.descriptor) as raw:
-        reader = HashingReader(raw)
+        reader = HashingReader(ProgressReader(raw, bar) if bar is not None else raw)  # type: ignore[arg-type]
         if layer.encoding == "raw":
             assert layer.path is not None  # parse_subject guarantees it
-            _write_file(staging, layer.path, reader, mode=_mode(layer))
-            written = [layer.path]
+            _write_file(staging, layer.path, reader, mode=_mode(layer), budget=None)
+            written = [check_file_name(layer.path)]
         else:
-            written = _extract_tar(reader, layer.encoding, staging, where)
+            budget = ExpansionBudget(layer_cap(layer, max_expand), where)
+            written = _extract_tar(reader, layer.encoding, staging, where, budget)
         reader.drain()
     if reader.digest != layer.descriptor.digest or reader.count != layer.descriptor.size:
         raise InputError(f"{where}: content does not match its digest; nothing was written")
@@ -96,80 +217,217 @@ def _mode(layer: ModelLayer) -> int:
     return (mode & 0o777) if isinstance(mode, int) else 0o644
 
 
-def _write_file(staging: Path, rel: str, reader: HashingReader | IO[bytes], mode: int) -> None:
-    rel = safe_relpath(rel)
-    dest = staging / rel
-    _check_inside(staging, dest.parent, rel)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    _check_inside(staging, dest.parent, rel)  # a staged symlink must not redirect us
-    if dest.is_symlink() or dest.exists():
-        raise InputError(f"{rel} appears twice in the artifact")
-    with open(dest, "xb") as f:
+def _parents(root: Path, rel: str, what: str) -> Path:
+    """The directory of ``rel`` under ``root``, created one level at a time; any existing
+    level that is a symlink or not a directory is refused before anything is created below."""
+    current = root
+    for part in rel.split("/")[:-1]:
+        current = current / part
+        try:
+            os.mkdir(current, 0o755)
+            continue
+        except FileExistsError:  # made by an earlier entry (or a parallel writer): check it
+            st = os.lstat(current)
+        if stat.S_ISLNK(st.st_mode):
+            raise InputError(f"{what} would be written through the symlink {part!r}; refusing it")
+        if not stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{what}: {part!r} is a file, not a directory; refusing it")
+    return current
+
+
+def _write_file(
+    staging: Path, rel: str, reader: Any, mode: int, budget: ExpansionBudget | None
+) -> None:
+    rel = check_file_name(rel)
+    parent = _parents(staging, rel, repr(rel))
+    dest = parent / posixpath.basename(rel)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(dest, flags, 0o600)
+    except FileExistsError:
+        raise InputError(f"{rel} appears twice in the artifact") from None
+    with os.fdopen(fd, "wb") as f:
         while chunk := reader.read(_CHUNK):
+            if budget is not None:
+                budget.spend("members", len(chunk))
             f.write(chunk)
     os.chmod(dest, mode & 0o755 | 0o600)
 
 
-def _check_inside(root: Path, path: Path, rel: str) -> None:
-    if not path.resolve().is_relative_to(root.resolve()):
-        raise InputError(f"{rel!r} would be written outside the target directory; refusing it")
-    # Writing through a symlink (even one pointing inside) would make the staged tree differ
-    # from the archive's names: refuse any symlink among the parents.
-    current = root
-    for part in path.relative_to(root).parts if path.is_relative_to(root) else ():
-        current = current / part
-        if current.is_symlink():
-            raise InputError(f"{rel!r} would be written through the symlink {part!r}; refusing it")
-
-
-def open_tar(reader: HashingReader, encoding: str) -> tarfile.TarFile:
+def open_tar(reader: Any, encoding: str, budget: ExpansionBudget | None = None) -> tarfile.TarFile:
+    """A streaming tar reader over ``reader``; the decompressed bytes count against ``budget``."""
     if encoding == "tar":
-        return tarfile.open(fileobj=reader, mode="r|")  # type: ignore[call-overload]  # only read()
-    if encoding == "tar+gzip":
-        return tarfile.open(fileobj=reader, mode="r|gz")  # type: ignore[call-overload]
-    if encoding == "tar+zstd":
+        stream: Any = reader
+    elif encoding == "tar+gzip":
+        import gzip
+
+        stream = gzip.GzipFile(fileobj=reader, mode="rb")
+    elif encoding == "tar+zstd":
         import zstandard
 
-        stream = zstandard.ZstdDecompressor().stream_reader(reader)  # type: ignore[arg-type]
-        return tarfile.open(fileobj=stream, mode="r|")
-    raise InputError(f"unsupported layer encoding {encoding!r}")
+        stream = zstandard.ZstdDecompressor().stream_reader(reader)
+    else:
+        raise InputError(f"unsupported layer encoding {encoding!r}")
+    if budget is not None:
+        stream = budget.reader(stream, "stream")
+    return tarfile.open(fileobj=stream, mode="r|")
 
 
-def _extract_tar(reader: HashingReader, encoding: str, staging: Path, where: str) -> list[str]:
+def read_errors() -> tuple[type[BaseException], ...]:
+    """What a corrupt tar, gzip or zstd stream raises while being read."""
+    import zlib
+
+    import zstandard
+
+    return (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError)
+
+
+def _extract_tar(
+    reader: HashingReader, encoding: str, staging: Path, where: str, budget: ExpansionBudget
+) -> list[str]:
     written: list[str] = []
     try:
-        with open_tar(reader, encoding) as tar:
-            for member in tar:
-                name = safe_relpath(member.name, f"{where} tar member")
+        with open_tar(reader, encoding, budget) as tar:
+            for count, member in enumerate(tar, 1):
+                if count > MAX_TAR_MEMBERS:
+                    raise InputError(f"{where}: more than {MAX_TAR_MEMBERS} tar entries")
+                name = check_file_name(member.name, f"{where} tar member")
                 if member.isdir():
-                    (staging / name).mkdir(parents=True, exist_ok=True)
-                    _check_inside(staging, staging / name, name)
+                    _parents(staging, name + "/x", repr(name))
                 elif member.isfile():
                     source = tar.extractfile(member)
                     assert source is not None
-                    _write_file(staging, name, source, mode=member.mode)
+                    _write_file(staging, name, source, mode=member.mode, budget=budget)
                     written.append(name)
                 elif member.issym():
                     _symlink(staging, name, member.linkname, where)
                     written.append(name)
                 else:  # hard links, devices, fifos: never needed for a model, risky to allow
                     raise InputError(f"{where}: tar member {name!r} has unsupported type")
-    except (tarfile.TarError, EOFError, OSError) as e:
+    except InputError:
+        raise
+    except read_errors() as e:
         raise InputError(f"{where}: not a readable {encoding} archive: {e}") from None
     return written
 
 
 def _symlink(staging: Path, name: str, target: str, where: str) -> None:
-    """Allow only relative links whose target stays inside the extraction root."""
-    if target.startswith("/") or not target:
+    """A relative link whose target stays inside the root as written; where it really leads
+    (through other links) is checked on the finished tree, in :func:`_place`."""
+    if not target or target.startswith("/") or "\x00" in target:
         raise InputError(f"{where}: symlink {name!r} -> {target!r} is absolute; refusing it")
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
     if resolved == ".." or resolved.startswith("../"):
         raise InputError(f"{where}: symlink {name!r} -> {target!r} escapes; refusing it")
-    dest = staging / name
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    _check_inside(staging, dest.parent, name)
-    with contextlib.suppress(FileNotFoundError):
-        if dest.is_symlink() or dest.exists():
-            raise InputError(f"{name} appears twice in the artifact")
-    os.symlink(target, dest)
+    parent = _parents(staging, name, repr(name))
+    try:
+        os.symlink(target, parent / posixpath.basename(name))
+    except FileExistsError:
+        raise InputError(f"{name} appears twice in the artifact") from None
+
+
+# -- placing ----------------------------------------------------------------------------------
+
+
+class _Journal:
+    """Every change made to the target, so that a failure undoes all of them."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.backups: Path | None = None
+        self.created: list[Path] = []  # directories, in creation order
+        self.placed: list[Path] = []
+        self.replaced: list[tuple[Path, Path]] = []  # (where it was, where it is kept)
+
+    def parents(self, rel: str) -> Path:
+        current = self.output
+        for part in rel.split("/")[:-1]:
+            current = current / part
+            try:
+                st = os.lstat(current)
+            except FileNotFoundError:
+                os.mkdir(current, 0o755)
+                self.created.append(current)
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                raise InputError(f"{rel!r} would be written through the symlink {part!r}")
+            if not stat.S_ISDIR(st.st_mode):
+                raise InputError(f"{rel!r}: {part!r} is a file, not a directory, in the target")
+        return current
+
+    def put(self, source: Path, dest: Path) -> None:
+        if os.path.lexists(dest):
+            if self.backups is None:
+                self.backups = Path(tempfile.mkdtemp(prefix=".attest-replaced-", dir=self.output))
+            kept = self.backups / str(len(self.replaced))
+            os.replace(dest, kept)
+            self.replaced.append((dest, kept))
+        os.replace(source, dest)
+        self.placed.append(dest)
+
+    def rollback(self) -> None:
+        for path in reversed(self.placed):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        for dest, kept in reversed(self.replaced):
+            with contextlib.suppress(OSError):
+                os.replace(kept, dest)
+        for directory in reversed(self.created):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
+    def finish(self) -> None:
+        if self.backups is not None:
+            shutil.rmtree(self.backups, ignore_errors=True)
+
+
+def _place(output: Path, staging: Path, written: list[str]) -> None:
+    skip = {staging.name}
+    # Only a new link can make the tree lead outside (placing files and creating real
+    # directories cannot), so without one the target is not walked.
+    links = any(os.path.islink(staging / rel) for rel in written)
+    before = _bad_links(output, skip) if links else []
+    journal = _Journal(output)
+    try:
+        for rel in written:
+            parent = journal.parents(rel)
+            journal.put(staging / rel, parent / posixpath.basename(rel))
+        if journal.backups is not None:
+            skip.add(journal.backups.name)
+        new = sorted(set(_bad_links(output, skip)) - set(before)) if links else []
+        if new:
+            rel, why = new[0]
+            raise InputError(
+                f"{rel!r} is a symlink that {why} once the artifact is in place; "
+                f"refusing the pull ({output} is left as it was)"
+            )
+    except BaseException:
+        journal.rollback()
+        raise
+    finally:
+        journal.finish()
+
+
+def _bad_links(output: Path, skip: set[str]) -> list[tuple[str, str]]:
+    """Symlinks under ``output`` that resolve outside it or loop, resolved by the kernel's
+    rules (:func:`os.path.realpath` follows every link in turn, ``..`` after a link included)."""
+    root = os.path.realpath(output)
+    bad: list[tuple[str, str]] = []
+    for dirpath, dirnames, filenames in os.walk(output, followlinks=False):
+        if dirpath == str(output):
+            dirnames[:] = [d for d in dirnames if d not in skip]
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                continue
+            rel = os.path.relpath(path, output)
+            try:
+                real = os.path.realpath(path, strict=True)
+            except OSError as e:
+                if e.errno == errno.ELOOP:
+                    bad.append((rel, "loops"))
+                    continue
+                real = os.path.realpath(path)  # dangling: where it would lead
+            if real != root and not real.startswith(root + os.sep):
+                bad.append((rel, "leads outside the target"))
+    return bad

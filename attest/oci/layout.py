@@ -20,6 +20,7 @@ from filelock import FileLock
 
 from attest.errors import InputError, NotFoundError
 from attest.fileio import atomic_write, fsync_dir, public_mode
+from attest.oci import limits
 from attest.oci import mediatypes as mt
 from attest.oci.store import (
     Descriptor,
@@ -31,6 +32,9 @@ from attest.oci.store import (
 )
 
 _COPY_CHUNK = 4 * 1024 * 1024
+_KERNEL_CHUNK = 64 * 1024 * 1024
+_MAX_GRAPH_NODES = 100_000  # manifests visited when walking a layout for referrers
+_MAX_GRAPH_DEPTH = 8  # index nesting followed (an index of indexes of ...)
 
 
 class LayoutStore:
@@ -52,8 +56,10 @@ class LayoutStore:
             self._init_layout()
         else:
             try:
-                version = json.loads(layout_file.read_bytes()).get("imageLayoutVersion")
-            except (json.JSONDecodeError, AttributeError):
+                with limits.open_regular(layout_file, f"{self.location}/oci-layout") as f:
+                    raw = limits.read_capped(f, 4096, f"{self.location}/oci-layout")
+                version = parse_json_object(raw, "oci-layout").get("imageLayoutVersion")
+            except (InputError, OSError):
                 version = None
             if version != mt.OCI_LAYOUT_VERSION:
                 raise InputError(f"{self.location}: unsupported oci-layout version {version!r}")
@@ -71,7 +77,10 @@ class LayoutStore:
 
     def _read_index(self) -> dict[str, Any]:
         try:
-            data = (self.root / "index.json").read_bytes()
+            with limits.open_regular(self.root / "index.json", f"{self.location}/index.json") as f:
+                data = limits.read_capped(
+                    f, limits.MAX_LAYOUT_INDEX_SIZE, f"{self.location}/index.json"
+                )
         except FileNotFoundError:
             return {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}
         index = parse_json_object(data, f"{self.location}/index.json")
@@ -104,24 +113,69 @@ class LayoutStore:
         return self.blob_exists(digest)
 
     def fetch_blob(self, desc: Descriptor) -> bytes:
-        try:
-            data = self.blob_path(desc.digest).read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"blob {desc.digest} not found in {self.location}") from None
+        # Read only up to the declared size (a manifest of unknown size: up to 4 MiB), so a
+        # blob file that is bigger, a FIFO or a device cannot fill memory or hang us.
+        limit = desc.size if desc.size >= 0 else limits.MAX_MANIFEST_SIZE
+        limits.check_declared_size(limit, limits.MAX_DOCUMENT_SIZE, f"blob {desc.digest}")
+        with self._open(desc) as f:
+            data = limits.read_capped(f, limit, f"{self.location}: blob {desc.digest}")
         _check_bytes(data, desc, self.location)
         return data
 
     def open_blob(self, desc: Descriptor) -> IO[bytes]:
+        f = self._open(desc)
+        if desc.size < 0:
+            return f
+        return limits.bounded(f, desc.size, f"{self.location}: blob {desc.digest}")
+
+    def _open(self, desc: Descriptor) -> IO[bytes]:
+        what = f"{self.location}: blob {desc.digest}"
         try:
-            return open(self.blob_path(desc.digest), "rb")  # noqa: SIM115 - caller closes
+            return limits.open_regular(self.blob_path(desc.digest), what)
         except FileNotFoundError:
             raise NotFoundError(f"blob {desc.digest} not found in {self.location}") from None
+        except OSError as e:
+            raise InputError(f"{what} cannot be read: {e.strerror or e}") from None
 
     def push_blob(self, desc: Descriptor, stream: IO[bytes]) -> bool:
         target = self.blob_path(desc.digest)
         if target.is_file():
             return False
         _write_verified(target, desc, stream.read, self.location)
+        return True
+
+    def push_file(self, desc: Descriptor, path: Path, *, progress: Any = None) -> bool:
+        """Store the local file ``path`` as ``desc``, whose digest the caller computed from this
+        very file (pack hashes first, or its digest cache vouches for it): the kernel copies
+        the bytes (``copy_file_range``, a reflink on filesystems that share extents) and
+        they are not hashed a second time. A file that changed since (size or mtime) is
+        refused. ``progress`` (a :class:`attest.progress.Progress`) advances as bytes land.
+        """
+        target = self.blob_path(desc.digest)
+        if target.is_file():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+                before = os.fstat(src.fileno())
+                if before.st_size != desc.size:
+                    raise InputError(
+                        f"{path} has {before.st_size} bytes, not the {desc.size} it was "
+                        "hashed with: it changed while packing"
+                    )
+                _kernel_copy(src.fileno(), dst.fileno(), desc.size, progress)
+                dst.flush()
+                os.fsync(dst.fileno())
+                after = os.fstat(src.fileno())
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                raise InputError(f"{path} changed while it was copied into {self.location}")
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        fsync_dir(target.parent)
         return True
 
     def push_bytes(self, desc: Descriptor, data: bytes) -> bool:
@@ -139,6 +193,7 @@ class LayoutStore:
                 (m for m in self._read_index()["manifests"] if m.get("digest") == reference), None
             )
             desc = Descriptor.from_dict(entry) if entry else Descriptor("", reference, -1)
+            limits.check_declared_size(desc.size, limits.MAX_MANIFEST_SIZE, f"manifest {reference}")
             data = self.fetch_blob(desc)
             media_type = desc.media_type or _media_type_of(data, reference)
             return Manifest(Descriptor(media_type, reference, len(data)), data)
@@ -146,6 +201,7 @@ class LayoutStore:
         if entry is None:
             raise NotFoundError(f"tag {reference!r} not found in {self.location}")
         desc = Descriptor.from_dict(entry)
+        limits.check_declared_size(desc.size, limits.MAX_MANIFEST_SIZE, f"manifest {reference}")
         return Manifest(Descriptor(desc.media_type, desc.digest, desc.size), self.fetch_blob(desc))
 
     def push_manifest(
@@ -176,7 +232,13 @@ class LayoutStore:
             entries = index["manifests"]
             if tag:
                 # A tag names one manifest: drop it from wherever it pointed before.
-                entries[:] = [e for e in entries if _tag_of(e) != tag]
+                # An untagged entry of the same manifest is folded into the tagged one.
+                entries[:] = [
+                    e
+                    for e in entries
+                    if _tag_of(e) != tag
+                    and not (e.get("digest") == desc.digest and _tag_of(e) is None)
+                ]
                 entries.append(entry)
             elif not any(e.get("digest") == desc.digest for e in entries):
                 entries.append(entry)
@@ -189,11 +251,20 @@ class LayoutStore:
         return sorted({t for e in self._read_index()["manifests"] if (t := _tag_of(e))})
 
     def list_referrers(self, subject_digest: str) -> list[Descriptor] | None:
+        """Every manifest reachable from ``index.json`` whose subject is ``subject_digest``.
+
+        The graph is walked, as oras-go's layout store does: ``skopeo copy`` of a registry
+        keeps referrers only inside the ``sha256-<hex>`` fallback index it copies as a tag.
+        """
         found: list[Descriptor] = []
         seen: set[str] = set()
-        for entry in self._read_index()["manifests"]:
-            digest = entry.get("digest")
-            if digest in seen or entry.get("mediaType") not in mt.ALL_MANIFEST_TYPES:
+        queue: list[tuple[dict[str, Any], int]] = [(e, 0) for e in self._read_index()["manifests"]]
+        while queue and len(seen) < _MAX_GRAPH_NODES:
+            entry, depth = queue.pop(0)
+            digest = entry.get("digest") if isinstance(entry, dict) else None
+            if not isinstance(digest, str) or digest in seen:
+                continue
+            if entry.get("mediaType") not in mt.ALL_MANIFEST_TYPES:
                 continue
             seen.add(digest)
             try:
@@ -201,6 +272,9 @@ class LayoutStore:
                 manifest = parse_json_object(self.fetch_blob(desc), f"manifest {digest}")
             except (InputError, NotFoundError):
                 continue  # an unreadable entry is not a referrer of anything
+            children = manifest.get("manifests")
+            if isinstance(children, list) and depth < _MAX_GRAPH_DEPTH:
+                queue.extend((c, depth + 1) for c in children if isinstance(c, dict))
             if (manifest.get("subject") or {}).get("digest") != subject_digest:
                 continue
             annotations = dict(manifest.get("annotations") or {}) or None
@@ -246,6 +320,34 @@ def _check_bytes(data: bytes, desc: Descriptor, where: str) -> None:
         raise InputError(f"{where}: blob {desc.digest} has {len(data)} bytes, expected {desc.size}")
     if sha256_bytes(data) != desc.digest and desc.digest.startswith("sha256:"):
         raise InputError(f"{where}: blob content does not match its digest {desc.digest}")
+
+
+def _kernel_copy(src: int, dst: int, size: int, progress: Any) -> None:
+    """Copy ``size`` bytes between file descriptors in the kernel, 64 MiB at a time (so
+    progress moves); plain reads and writes where copy_file_range is not available."""
+    done = 0
+    use_kernel = hasattr(os, "copy_file_range")
+    while done < size:
+        want = min(_KERNEL_CHUNK, size - done)
+        n = 0
+        if use_kernel:
+            try:
+                n = os.copy_file_range(src, dst, want)
+            except OSError:  # EXDEV on old kernels, ENOSYS, EINVAL on some filesystems
+                use_kernel = False
+        if not use_kernel:
+            data = os.read(src, min(want, _COPY_CHUNK))
+            n = len(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(dst, view) :]
+        if n == 0:
+            raise InputError(f"file ended {size - done} bytes short while copying")
+        done += n
+        if progress is not None:
+            progress.advance(n)
+    if os.read(src, 1):
+        raise InputError("file grew while it was copied")
 
 
 def _write_verified(

@@ -37,6 +37,9 @@ from pathlib import Path
 from attest.errors import InputError
 from attest.oci.mediatypes import ANNOTATION_UNTESTED
 
+# A Modelfile (or Kitfile): a few KB of directives.
+MODELFILE_MAX_SIZE = 1024 * 1024
+
 # Layer kinds in the order modctl's build processors run (= manifest layer order). DATASET comes
 # last: modctl parses DATASET but never packages it; attest DOES package DATASET files as
 # `dataset` layers, because the datasets a model ships are evidence for later MOF scoring.
@@ -168,11 +171,16 @@ class Modelfile:
 
 def load_modelfile(path: str | Path) -> Modelfile:
     """Read and parse the Modelfile at ``path`` (``.text`` keeps it as read, BOM included)."""
+    from attest.yamlio import read_user_file  # the one capped reader of small user files
+
     p = Path(path)
+    try:  # no FIFOs, nothing past the cap
+        raw = read_user_file(p, "a Modelfile", MODELFILE_MAX_SIZE)
+    except InputError as exc:
+        reason = exc.message.removeprefix(f"cannot read {p}: ")
+        raise InputError(f"cannot read Modelfile {p}: {reason}") from None
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read Modelfile {p}: {exc.strerror or exc}") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot read Modelfile {p}: not UTF-8 ({exc.reason})") from None
     parsed = parse_modelfile(text, source=str(p))

@@ -6,6 +6,7 @@ KitOps ModelKits. A raw layer's digest *is* the file's sha256, so readers never 
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import logging
@@ -18,15 +19,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, cast
 
+from attest import jsonio
 from attest.errors import InputError
 from attest.facts.safetensors import (
     format_param_size,
     precision_from_dtypes,
 )
+from attest.names import check_file_name
+from attest.oci import limits
 from attest.oci import mediatypes as mt
 from attest.oci.config_schema import validate_image_manifest, validate_model_config
 from attest.oci.digest import DigestCache, FileDigest, digest_files
+from attest.oci.layout import LayoutStore
 from attest.oci.modelfile import Modelfile, classify_files, load_modelfile
+from attest.oci.parallel import run_largest_first
 from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
 from attest.progress import Progress, ProgressReader
 
@@ -122,15 +128,9 @@ class Subject:
 
 
 def safe_relpath(path: str, what: str = "file path") -> str:
-    """Normalise a relative POSIX path from an artifact; reject anything that could escape."""
-    if not isinstance(path, str) or not path or "\x00" in path:
-        raise InputError(f"invalid {what} {path!r}")
-    if path.startswith("/") or "\\" in path or (len(path) > 1 and path[1] == ":"):
-        raise InputError(f"{what} {path!r} is absolute; refusing it")
-    norm = posixpath.normpath(path)
-    if norm == ".." or norm.startswith("../") or norm == ".":
-        raise InputError(f"{what} {path!r} escapes the target directory; refusing it")
-    return norm
+    """Normalise a relative POSIX path from an artifact; reject anything that could escape
+    (the one name rule, :func:`attest.names.check_file_name`)."""
+    return check_file_name(path, what)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -147,8 +147,14 @@ def parse_subject(store: Store, fetched: Manifest, reference: str) -> Subject:
     manifest = fetched.json()
     if fetched.descriptor.media_type in mt.INDEX_TYPES or "manifests" in manifest:
         raise InputError(f"{reference} is an image index, not a model artifact manifest")
+    listed = manifest.get("layers")
+    if isinstance(listed, list) and len(listed) > limits.MAX_LAYERS:
+        raise InputError(
+            f"{reference} has {len(listed)} layers; at most {limits.MAX_LAYERS} are read"
+        )
     validate_image_manifest(manifest)
     config_desc = Descriptor.from_dict(manifest["config"])
+    limits.check_declared_size(config_desc.size, limits.MAX_CONFIG_SIZE, f"config of {reference}")
     flavour = _flavour(manifest, config_desc.media_type)
     if flavour is None:
         raise InputError(
@@ -211,9 +217,9 @@ def _parse_layer(raw: dict[str, Any], index: int, reference: str) -> ModelLayer:
     metadata = None
     if meta_text:
         try:
-            metadata = json.loads(meta_text)
-        except json.JSONDecodeError:
-            raise InputError(f"{reference}: layer {index} has malformed file metadata") from None
+            metadata = jsonio.loads_object(meta_text, "file metadata")
+        except InputError as e:
+            raise InputError(f"{reference}: layer {index} has malformed {e.message}") from None
     untested = (desc.annotations or {}).get(mt.ANNOTATION_UNTESTED) == "true"
     if encoding == "raw" and path is None:
         raise InputError(f"{reference}: raw layer {index} has no file path annotation")
@@ -245,11 +251,18 @@ def list_model_files(root: Path) -> list[str]:
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
             if full.is_symlink():
-                target = full.resolve()
+                try:  # as the kernel resolves it; a loop is bad input, not a crash
+                    target = Path(os.path.realpath(full, strict=True))
+                except OSError as e:
+                    if e.errno == errno.ELOOP:
+                        raise InputError(f"{rel} is a symlink loop; refusing it") from None
+                    continue  # dangling: nothing to pack
                 if not target.is_relative_to(root_real):
                     raise InputError(f"{rel} is a symlink pointing outside {root}: {target}")
             if not full.is_file():
                 continue  # sockets, fifos, dangling links
+            # The rule every reader applies: never publish what pull/facts would refuse.
+            check_file_name(rel, f"cannot pack {root}: file name")
             found.append(rel)
     return sorted(found)
 
@@ -435,16 +448,26 @@ def pack(
     validate_image_manifest(manifest)
     manifest_bytes = json.dumps(manifest, indent=2).encode()
 
-    uploaded = 0
     with Progress(sum(d.size for d in layers), "push", enabled=progress) as bar:
-        for rel, desc in zip(files, layers, strict=True):
-            with open(source / rel, "rb") as stream:
-                pushed = store.push_blob(desc, cast(IO[bytes], ProgressReader(stream, bar)))
+
+        def push_one(item: tuple[str, Descriptor]) -> bool:
+            rel, desc = item
+            if isinstance(store, LayoutStore):
+                # Local to local: the kernel copies (copy_file_range); the digest was just
+                # computed from this file (or its cache entry), so it is not hashed again.
+                pushed = store.push_file(desc, source / rel, progress=bar)
+            else:
+                with open(source / rel, "rb") as stream:
+                    pushed = store.push_blob(desc, cast(IO[bytes], ProgressReader(stream, bar)))
             if not pushed:
                 bar.advance(desc.size)  # already there: done without a byte sent
-            uploaded += pushed
             if on_upload:
                 on_upload(rel, pushed)
+            return pushed
+
+        items = list(zip(files, layers, strict=True))
+        pushed = run_largest_first(items, lambda item: item[1].size, push_one)
+    uploaded = sum(pushed)
     uploaded += store.push_blob(config_desc, io.BytesIO(config_bytes))
     result = store.push_manifest(manifest_bytes, mt.OCI_MANIFEST, tag=tag)
     return PackResult(result.descriptor, manifest, config, digests, uploaded)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,13 +31,15 @@ from attest.errors import (
 from attest.oci import mediatypes as mt
 from attest.oci.config_schema import validate_image_index
 from attest.oci.reference import fallback_tag
-from attest.oci.store import Descriptor, Manifest, Store
+from attest.oci.store import Descriptor, Manifest, Store, parse_json_object
 
 log = logging.getLogger(__name__)
 
 ReferrersMode = Literal["auto", "api", "tag"]
 REFERRERS_MODES = ("auto", "api", "tag")
-_INDEX_UPDATE_ATTEMPTS = 5
+_INDEX_UPDATE_ROUNDS = 12
+_MIN_SETTLE = 0.02  # seconds: the least pause before reading a written index back
+_ABSENCE_PAUSES = (0.05, 0.15)  # re-reads of a 404 fallback tag before it is believed missing
 
 
 @dataclass
@@ -130,7 +134,7 @@ def push_referrer_manifest(
     Its blobs must already be in ``store``. Returns the descriptor as listed in a referrers
     index (artifactType and annotations included).
     """
-    manifest = json.loads(data)
+    manifest = parse_json_object(data, "referrer manifest")
     subject = (manifest.get("subject") or {}).get("digest")
     if not subject:
         raise InputError("manifest has no subject: it is not a referrer")
@@ -164,11 +168,21 @@ def index_entry(desc: Descriptor, manifest: dict[str, Any]) -> Descriptor:
 
 
 def _read_fallback_index(store: Store, subject_digest: str) -> tuple[dict[str, Any], str | None]:
+    """The subject's fallback index and its ETag; an empty index only when absence is confirmed.
+
+    A single 404 is not trusted: a registry behind a load balancer or a flaky proxy answers one
+    now and then, and treating it as "no index" would replace a full index with a one-entry one.
+    The tag is read again (after short pauses) before it is believed missing.
+    """
     tag = fallback_tag(subject_digest)
-    try:
-        current: Manifest | None = store.get_manifest(tag, accept=(mt.OCI_INDEX,))
-    except NotFoundError:
-        current = None
+    current: Manifest | None = None
+    for attempt in range(1 + len(_ABSENCE_PAUSES)):
+        try:
+            current = store.get_manifest(tag, accept=(mt.OCI_INDEX,))
+            break
+        except NotFoundError:
+            if attempt < len(_ABSENCE_PAUSES):
+                time.sleep(_ABSENCE_PAUSES[attempt])
     if current is None:
         return {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}, None
     index = current.json()
@@ -188,37 +202,78 @@ def _read_fallback_index(store: Store, subject_digest: str) -> tuple[dict[str, A
 
 def add_to_fallback_index(store: Store, subject_digest: str, entry: Descriptor) -> None:
     """Append ``entry`` to the subject's fallback tag index unless already listed."""
-    tag = fallback_tag(subject_digest)
-    for _attempt in range(_INDEX_UPDATE_ATTEMPTS):
-        index, etag = _read_fallback_index(store, subject_digest)
-        if any(m.get("digest") == entry.digest for m in index["manifests"]):
-            return
-        index["manifests"].append(entry.to_dict())
-        body = json.dumps(index, indent=2).encode()
-        try:
-            store.push_manifest(body, mt.OCI_INDEX, tag=tag, if_match=etag)
-            return
-        except ConcurrentUpdateError:
-            log.info("fallback index %s changed while updating; retrying", tag)
-    raise RegistryError(f"could not update {store.location}:{tag}: it kept changing concurrently")
+    _update_fallback_index(store, subject_digest, add=entry)
 
 
 def remove_from_fallback_index(store: Store, subject_digest: str, digest: str) -> bool:
     """Drop ``digest`` from the subject's fallback index; True when it was listed."""
+    return _update_fallback_index(store, subject_digest, remove=digest)
+
+
+def _update_fallback_index(
+    store: Store,
+    subject_digest: str,
+    *,
+    add: Descriptor | None = None,
+    remove: str | None = None,
+) -> bool:
+    """Read-modify-write the fallback index, then read it back until it holds what it should.
+
+    Registries that ignore ``If-Match`` (Distribution 2.8 does) let two writers overwrite each
+    other's entries. So every entry ever seen here is remembered, and after each write the index
+    is read again after a jittered pause longer than our own read-modify-write took (others'
+    writes that raced ours have landed by then): entries missing are merged back and written
+    again. Bounded; a loss that does not heal is an error, never a silent success. Returns
+    whether ``remove`` was listed (True for an add).
+    """
     tag = fallback_tag(subject_digest)
-    index, etag = _read_fallback_index(store, subject_digest)
-    kept = [m for m in index["manifests"] if m.get("digest") != digest]
-    if len(kept) == len(index["manifests"]):
-        return False
-    index["manifests"] = kept
-    store.push_manifest(json.dumps(index, indent=2).encode(), mt.OCI_INDEX, tag=tag, if_match=etag)
-    return True
+    known: dict[str, dict[str, Any]] = {}  # every entry seen in any read, by digest
+    was_listed = False
+    wrote = False
+    for _round in range(_INDEX_UPDATE_ROUNDS):
+        started = time.monotonic()
+        index, etag = _read_fallback_index(store, subject_digest)
+        listed = [m for m in index["manifests"] if isinstance(m, dict)]
+        listed_digests = [m.get("digest") for m in listed]
+        if remove is not None and remove in listed_digests:
+            was_listed = True
+        for m in listed:
+            known.setdefault(str(m.get("digest")), m)
+        if add is not None:
+            known.setdefault(add.digest, add.to_dict())
+        if remove is not None:
+            known.pop(remove, None)
+        wanted = [m for m in listed if m.get("digest") in known]
+        wanted += [m for d, m in known.items() if d not in listed_digests]
+        if [m.get("digest") for m in wanted] == listed_digests:
+            # Nothing to write, or our last write read back intact.
+            return remove is None or was_listed or wrote
+        if wrote:
+            log.info("fallback index %s lost entries to a concurrent writer; merging", tag)
+        index["manifests"] = wanted
+        try:
+            store.push_manifest(
+                json.dumps(index, indent=2).encode(), mt.OCI_INDEX, tag=tag, if_match=etag
+            )
+        except ConcurrentUpdateError:
+            log.info("fallback index %s changed while updating; retrying", tag)
+        wrote = True
+        elapsed = time.monotonic() - started
+        time.sleep(max(elapsed, _MIN_SETTLE) * random.uniform(2.0, 3.0))
+    raise RegistryError(
+        f"could not update {store.location}:{tag}: concurrent writers kept removing entries "
+        f"after {_INDEX_UPDATE_ROUNDS} merges",
+        hint="retry; a registry with the Referrers API (or one honouring If-Match) avoids this",
+    )
 
 
 def candidate_referrers(
-    store: Store, subject_digest: str, *, mode: ReferrersMode = "auto"
+    store: Store, subject_digest: str, *, mode: ReferrersMode = "auto", strict: bool = False
 ) -> list[Descriptor]:
-    """Unverified referrer descriptors from the store's index or the fallback tag."""
+    """Unverified referrer descriptors from the store's index or the fallback tag.
+
+    ``strict`` (copy) fails on a fallback tag that is not an index instead of ignoring it.
+    """
     if mode not in REFERRERS_MODES:
         raise UsageError(f"unknown referrers mode {mode!r} (auto, api or tag)")
     if mode != "tag":
@@ -233,6 +288,8 @@ def candidate_referrers(
     try:
         index, _ = _read_fallback_index(store, subject_digest)
     except InputError as e:
+        if strict:
+            raise
         log.warning("ignoring fallback tag: %s", e)
         return []
     out = []
@@ -250,8 +307,12 @@ def discover(
     *,
     artifact_type: str | None = None,
     mode: ReferrersMode = "auto",
+    strict: bool = False,
 ) -> list[Referrer]:
     """Referrers of ``subject_digest``, each fetched and checked to point at it.
+
+    ``strict`` (copy, which must not drop evidence quietly) fails when a listed referrer
+    cannot be read, where discovery for display or verification skips it with a warning.
 
     Index entries are only hints: artifactType and annotations are taken from the fetched
     manifest, entries lacking them (as go-containerregistry writes) are classified the same
@@ -260,14 +321,20 @@ def discover(
     """
     found: list[Referrer] = []
     seen: set[str] = set()
-    for candidate in candidate_referrers(store, subject_digest, mode=mode):
+    for candidate in candidate_referrers(store, subject_digest, mode=mode, strict=strict):
         if candidate.digest in seen:
             continue
         seen.add(candidate.digest)
         try:
-            fetched = store.get_manifest(candidate.digest)
+            fetched = _get_listed_manifest(store, candidate.digest)
             manifest = fetched.json()
         except (NotFoundError, InputError) as e:
+            if strict:
+                raise RegistryError(
+                    f"referrer {candidate.digest} of {subject_digest} is listed in "
+                    f"{store.location} but cannot be read: {e.message}",
+                    hint="copy with --no-referrers to copy the artifact alone",
+                ) from e
             log.warning("skipping referrer %s: %s", candidate.digest, e)
             continue
         if (manifest.get("subject") or {}).get("digest") != subject_digest:
@@ -283,3 +350,13 @@ def discover(
             continue
         found.append(Referrer(desc, manifest))
     return found
+
+
+def _get_listed_manifest(store: Store, digest: str) -> Manifest:
+    """A manifest an index lists; a 404 is read again before it is believed."""
+    for pause in _ABSENCE_PAUSES:
+        try:
+            return store.get_manifest(digest)
+        except NotFoundError:
+            time.sleep(pause)
+    return store.get_manifest(digest)

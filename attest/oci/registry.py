@@ -50,8 +50,10 @@ from attest.errors import (
     RegistryError,
     UsageError,
 )
+from attest.oci import limits
 from attest.oci import mediatypes as mt
 from attest.oci.challenge import find as challenge_find
+from attest.oci.deadline import Deadline, DeadlineAdapter, bound, touch
 from attest.oci.reference import Reference
 from attest.oci.store import Descriptor, Manifest, PushResult, parse_json_object, validate_digest
 
@@ -201,8 +203,11 @@ class _Authenticator:
         registry: str,
         send: Callable[..., requests.Response],
         load_credentials: Callable[[], Credentials | None],
+        *,
+        secure: bool = True,
     ) -> None:
         self.registry = registry
+        self.secure = secure  # the registry is spoken to over HTTPS
         self._send = send
         self._load_credentials = load_credentials
         self._credentials: Credentials | None = None
@@ -261,6 +266,7 @@ class _Authenticator:
         headers = {"Accept": "application/json"}
         creds = self.credentials
         if creds:
+            self._check_realm(realm, creds)
             headers["Authorization"] = creds.basic_header()
         resp = self._send("GET", realm, headers=headers, params=params)
         if resp.status_code in (401, 403):
@@ -285,6 +291,18 @@ class _Authenticator:
         # Renew a little early so a token does not expire between check and use.
         self._tokens[scope] = (token, time.monotonic() + max(ttl - 5, 1))
 
+    def _check_realm(self, realm: str, creds: Credentials) -> None:
+        """Basic credentials go to a token realm only over HTTPS when the registry uses HTTPS:
+        a hostile or misconfigured registry must not get them sent in clear."""
+        scheme = urlsplit(realm).scheme.lower()
+        if scheme == "https" or (scheme == "http" and not self.secure):
+            return
+        raise RegistryError(
+            f"{self.registry} asks for credentials at the token realm {realm}, which is not "
+            f"HTTPS: refusing to send the credentials from {creds.source} in clear",
+            hint="the registry's token service must be served over HTTPS",
+        )
+
     def login_hint(self) -> str:
         creds = self._credentials
         if creds is None:
@@ -303,6 +321,14 @@ class _Authenticator:
 
 class _TransientError(RegistryError):
     """A failure worth trying again: 5xx, 429 or a dropped connection."""
+
+
+class _DeadlineExceeded(requests.Timeout):
+    """A request did not finish within the store's overall deadline (the watchdog cut it)."""
+
+
+# A body shorter than its Content-Length, or a chunked body cut off: worth another try.
+_TRUNCATED = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 def _registry_message(resp: requests.Response) -> str:
@@ -345,6 +371,105 @@ class _ResponseReader(io.RawIOBase):
         if not self.closed:
             self._resp.close()
         super().close()
+
+
+class _BlobReader(io.RawIOBase):
+    """A blob's body as a raw file, bounded by its declared size; closing releases the
+    connection.
+
+    Each read (up to 1 MiB) has the store's deadline (a server dripping bytes cannot hold it
+    forever). A body cut
+    short (dropped connection, truncated answer) is resumed with ``Range`` from the offset
+    reached, up to the store's retry count, so a long download does not start over.
+    """
+
+    def __init__(self, store: RegistryStore, desc: Descriptor, resp: requests.Response) -> None:
+        super().__init__()
+        self._store = store
+        self._desc = desc
+        self._resp = resp
+        self._offset = 0
+        self._resumes = 0
+        # A re-encoded body has no byte offsets we could resume from.
+        self._resumable = "Content-Encoding" not in resp.headers
+        resp.raw.decode_content = True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        remaining = self._desc.size - self._offset
+        if remaining <= 0:
+            return 0  # never read past the declared size, whatever the server sends
+        want = min(len(buffer), remaining)
+        while True:
+            deadline = getattr(self._resp, "attest_deadline", None) or Deadline(0)
+            try:
+                with bound(deadline, self._store.deadline):
+                    data = self._resp.raw.read(want)
+                if data:
+                    break
+                error: Exception = RegistryError(f"body ended at byte {self._offset}")
+            except (urllib3.exceptions.HTTPError, OSError) as e:
+                error = e
+            self._resume(error, deadline.expired)
+        n = len(data)
+        buffer[:n] = data
+        self._offset += n
+        return n
+
+    def _resume(self, error: Exception, expired: bool) -> None:
+        what = f"blob {self._desc.digest}"
+        reason = f"a read took over {self._store.deadline:g}s" if expired else str(error)
+        if not self._resumable or self._resumes >= self._store.retries:
+            raise _TransientError(
+                f"{self._store.location}: reading {what} failed at byte {self._offset} "
+                f"of {self._desc.size}: {reason}"
+            )
+        self._resumes += 1
+        log.info("reading %s failed at byte %d (%s); resuming", what, self._offset, reason)
+        self._resp.close()
+        self._store._pause(self._resumes - 1, None)
+        self._resp = self._store._open_blob_at(self._desc, self._offset)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._resp.close()
+        super().close()
+
+
+class _HashingBody:
+    """``n`` bytes of a stream as a request body: hashed as they are sent, each read marking
+    progress on the request's deadline. Has a length, so requests sends Content-Length."""
+
+    _BLOCK = 1024 * 1024  # urllib3 asks for 16 KiB; bigger blocks mean fewer sendall calls
+
+    def __init__(self, stream: IO[bytes], n: int, hasher: Any) -> None:
+        self._stream = stream
+        self._left = n
+        self._hasher = hasher
+        self.short = False  # the source ended before n bytes
+
+    def __len__(self) -> int:
+        return self._left
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        want = self._left if size < 0 else min(max(size, self._BLOCK), self._left)
+        data = self._stream.read(want)
+        if not data:
+            # Ending early would leave the registry waiting for the declared length.
+            self.short = True
+            raise InputError(f"stream ended {self._left} bytes short of the declared size")
+        self._left -= len(data)
+        self._hasher.update(data)
+        touch()
+        return data
+
+    def drain(self) -> None:
+        while self.read(self._BLOCK):
+            pass
 
 
 def _read_exact(stream: IO[bytes], n: int, digest: str) -> bytes:
@@ -439,6 +564,7 @@ class RegistryStore:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         timeout: float = 60.0,
         backoff: float = 0.5,
+        deadline: float | None = None,
     ) -> None:
         if chunk_size <= 0:
             raise UsageError(f"chunk size must be positive, not {chunk_size}")
@@ -452,14 +578,19 @@ class RegistryStore:
         self.retries = max(0, retries)
         self.chunk_size = chunk_size
         self.timeout = timeout
+        # A whole request (blob bodies: each read of up to 1 MiB) must finish within this.
+        self.deadline = deadline if deadline is not None else max(300.0, timeout)
         self.backoff = backoff
         self._base = f"{'http' if plain_http else 'https'}://{registry}/v2/{repository}"
         self._session = requests.Session()
+        for scheme in ("http://", "https://"):
+            self._session.mount(scheme, DeadlineAdapter())
         self._session.headers["User-Agent"] = f"attest/{__version__}"
         self._auth = _Authenticator(
             registry,
             self._send,
             lambda: resolve_credentials(registry, username, password, docker_config),
+            secure=not plain_http,
         )
 
     @classmethod
@@ -500,21 +631,49 @@ class RegistryStore:
         return True
 
     def fetch_blob(self, desc: Descriptor) -> bytes:
+        limits.check_declared_size(desc.size, limits.MAX_DOCUMENT_SIZE, f"blob {desc.digest}")
         with self.open_blob(desc) as stream:
-            data = stream.read(desc.size + 1)  # one more byte shows an oversized blob
+            data = stream.read(desc.size)  # the reader stops at the declared size
         _check_blob(data, desc, self.location)
         return data
 
     def open_blob(self, desc: Descriptor) -> IO[bytes]:
-        resp = self._request("GET", self._blob_url(desc.digest), stream=True)
-        self._check(resp, f"blob {desc.digest}", (200,))
+        resp = self._open_blob_at(desc, 0)
+        reader = io.BufferedReader(_BlobReader(self, desc, resp), 1024 * 1024)
+        return limits.bounded(reader, desc.size, f"{self.location}: blob {desc.digest}")
+
+    def _open_blob_at(self, desc: Descriptor, offset: int) -> requests.Response:
+        """GET the blob from byte ``offset`` (``Range``); a server ignoring Range answers 200
+        and the first ``offset`` bytes are skipped."""
+        headers = {"Range": f"bytes={offset}-"} if offset else None
+        resp = self._request("GET", self._blob_url(desc.digest), stream=True, headers=headers)
+        self._check(resp, f"blob {desc.digest}", (200, 206) if offset else (200,))
         length = resp.headers.get("Content-Length")
-        if length and "Content-Encoding" not in resp.headers and int(length) != desc.size:
-            resp.close()
-            raise InputError(
-                f"{self.location}: blob {desc.digest} has {length} bytes, expected {desc.size}"
-            )
-        return io.BufferedReader(_ResponseReader(resp, f"blob {desc.digest}"), 1024 * 1024)
+        if length and "Content-Encoding" not in resp.headers:
+            expected = desc.size - offset if resp.status_code == 206 else desc.size
+            if int(length) != expected:
+                resp.close()
+                raise InputError(
+                    f"{self.location}: blob {desc.digest} has {length} bytes from offset "
+                    f"{offset if resp.status_code == 206 else 0}, expected {expected}"
+                )
+        if resp.status_code == 206:
+            start = resp.headers.get("Content-Range", "").removeprefix("bytes ").split("-")[0]
+            if start != str(offset):
+                resp.close()
+                raise RegistryError(
+                    f"{self.location}: asked blob {desc.digest} from byte {offset}, "
+                    f"got Content-Range {resp.headers.get('Content-Range')!r}"
+                )
+        elif offset:
+            skipped = 0
+            while skipped < offset:
+                part = resp.raw.read(min(offset - skipped, 1024 * 1024))
+                if not part:
+                    resp.close()
+                    raise _TransientError(f"blob {desc.digest} ended before byte {offset}")
+                skipped += len(part)
+        return resp
 
     def push_blob(self, desc: Descriptor, stream: IO[bytes]) -> bool:
         if self.blob_exists(desc.digest):
@@ -524,10 +683,28 @@ class RegistryStore:
             data = _read_exact(stream, desc.size, desc.digest)
             _expect_eof(stream, desc)
             _check_blob(data, desc, "upload")
-            self._upload_with_restarts(desc, lambda: self._upload_monolithic(desc, data), None)
+            # The bytes are in memory: a retry resends them, nothing to rewind.
+            self._upload_with_restarts(
+                desc, lambda: self._upload_monolithic(desc, data), lambda: None
+            )
+        elif stream.seekable():
+            # A file: one streamed PATCH (as docker and skopeo do), little memory, resumable.
+            start = stream.tell()
+            available = stream.seek(0, io.SEEK_END) - start
+            stream.seek(start)
+            if available != desc.size:
+                raise InputError(
+                    f"stream for blob {desc.digest} has {available} bytes, not {desc.size}"
+                    + (f": it ended {desc.size - available} bytes short" if available < desc.size
+                       else "")
+                )  # fmt: skip
+            self._upload_with_restarts(
+                desc,
+                lambda: self._upload_streamed(desc, stream, start),
+                functools.partial(stream.seek, start),
+            )
         else:
-            rewind = functools.partial(stream.seek, stream.tell()) if stream.seekable() else None
-            self._upload_with_restarts(desc, lambda: self._upload_chunked(desc, stream), rewind)
+            self._upload_with_restarts(desc, lambda: self._upload_chunked(desc, stream), None)
         return True
 
     def _blob_url(self, digest: str) -> str:
@@ -586,28 +763,61 @@ class RegistryStore:
         self._check_upload(resp, desc, (201,))
 
     def _upload_chunked(self, desc: Descriptor, stream: IO[bytes]) -> None:
+        """PATCH the blob chunk by chunk; a chunk that fails is resumed from the offset the
+        registry reports (GET on the upload), not from the start of the blob.
+
+        The hash covers only what the registry acknowledged, so a resume at any offset inside
+        the chunk held in memory keeps it right; an offset outside it restarts the upload.
+        """
         location, min_chunk = self._start_upload()
         chunk_size = max(self.chunk_size, min_chunk)
         alg, _ = validate_digest(desc.digest)
         hasher = hashlib.new(alg)
         offset = 0
+        pending = b""  # read from the stream, not yet acknowledged by the registry
+        resumes = 0
         while offset < desc.size:
-            chunk = _read_exact(stream, min(chunk_size, desc.size - offset), desc.digest)
-            hasher.update(chunk)
-            resp = self._request(
-                "PATCH",
-                location,
-                push=True,
-                headers={
-                    "Content-Type": "application/octet-stream",
-                    "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
-                },
-                data=chunk,
-                retry=False,
-            )
-            self._check_upload(resp, desc, (202,))
-            location = self._location(resp)
-            offset += len(chunk)
+            if not pending:
+                pending = _read_exact(stream, min(chunk_size, desc.size - offset), desc.digest)
+            try:
+                resp = self._request(
+                    "PATCH",
+                    location,
+                    push=True,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{offset}-{offset + len(pending) - 1}",
+                    },
+                    data=pending,
+                    retry=False,
+                )
+                self._check_upload(resp, desc, (202,))
+                location = self._location(resp)
+                accepted = len(pending)
+            except _TransientError as e:
+                if resumes >= self.retries:
+                    raise
+                resumes += 1
+                self._pause(resumes - 1, None)
+                try:
+                    location, reached = self._upload_status(location)
+                except (NotFoundError, RegistryError) as status_error:
+                    # No upload status (or the session is gone): start the upload over.
+                    raise _TransientError(
+                        f"upload of {desc.digest} failed ({e.message}) and cannot resume: "
+                        f"{status_error.message}"
+                    ) from e
+                if reached == 1 and offset == 0:
+                    reached = 0  # "0-0" is what Distribution answers for an empty upload
+                accepted = reached - offset
+                if not 0 <= accepted <= len(pending):
+                    raise _TransientError(
+                        f"upload of {desc.digest} cannot resume at byte {reached}"
+                    ) from e
+                log.info("upload of %s resumes at byte %d: %s", desc.digest, reached, e.message)
+            hasher.update(pending[:accepted])
+            offset += accepted
+            pending = pending[accepted:]
         _expect_eof(stream, desc)
         if f"{alg}:{hasher.hexdigest()}" != desc.digest:
             self._cancel_upload(location)
@@ -616,6 +826,98 @@ class RegistryStore:
             "PUT", _with_query(location, digest=desc.digest), push=True, retry=False
         )
         self._check_upload(resp, desc, (201,))
+
+    def _upload_streamed(self, desc: Descriptor, stream: IO[bytes], start: int) -> None:
+        """Send the whole blob in one PATCH streamed from a seekable source, hashing as it
+        goes; after a failure, ask the registry where it stands and send the rest from there.
+        """
+        location, _ = self._start_upload()
+        alg, _ = validate_digest(desc.digest)
+        offset = 0
+        hasher = hashlib.new(alg)
+        resumes = 0
+        while True:
+            body = _HashingBody(stream, desc.size - offset, hasher)
+            try:
+                resp = self._request(
+                    "PATCH",
+                    location,
+                    push=True,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{offset}-{desc.size - 1}",
+                    },
+                    data=body,
+                    retry=False,
+                )
+                self._check_upload(resp, desc, (202,))
+                location = self._location(resp)
+                break
+            except _TransientError as e:
+                if resumes >= self.retries:
+                    raise
+                resumes += 1
+                self._pause(resumes - 1, None)
+                try:
+                    location, offset = self._upload_status(location)
+                except (NotFoundError, RegistryError) as status_error:
+                    raise _TransientError(
+                        f"upload of {desc.digest} failed ({e.message}) and cannot resume: "
+                        f"{status_error.message}"
+                    ) from e
+                if offset == 1:
+                    offset = 0  # "0-0" is what Distribution answers for an empty upload
+                if not 0 <= offset <= desc.size:
+                    raise _TransientError(
+                        f"upload of {desc.digest} cannot resume at {offset}"
+                    ) from e
+                # Re-hash what the registry holds (rare: only after a failure), then go on.
+                stream.seek(start)
+                hasher = hashlib.new(alg)
+                _HashingBody(stream, offset, hasher).drain()
+                log.info("upload of %s resumes at byte %d: %s", desc.digest, offset, e.message)
+                if offset == desc.size:
+                    break
+        if body.short or f"{alg}:{hasher.hexdigest()}" != desc.digest:
+            self._cancel_upload(location)
+            raise InputError(f"upload: content streamed for {desc.digest} does not match it")
+        _expect_eof(stream, desc)
+        resp = self._request(
+            "PUT", _with_query(location, digest=desc.digest), push=True, retry=False
+        )
+        self._check_upload(resp, desc, (201,))
+
+    def _upload_status(self, location: str) -> tuple[str, int]:
+        """Where an upload stands: its (new) location and the bytes the registry holds."""
+        resp = self._request("GET", location, push=True)
+        if resp.status_code in _RETRY_STATUSES:
+            resp.close()
+            raise _TransientError(f"upload status: HTTP {resp.status_code}")
+        self._check(resp, "upload status", (204,))
+        match = re.fullmatch(r"(?:bytes=)?0-(\d+)", resp.headers.get("Range", "").strip())
+        reached = int(match.group(1)) + 1 if match else 0
+        return self._location(resp), reached
+
+    def mount_blob(self, desc: Descriptor, from_repository: str) -> bool:
+        """Mount ``desc`` from another repository of this registry (no bytes move); False
+        when the registry declines (it then opened an upload, which is cancelled)."""
+        validate_digest(desc.digest)
+        resp = self._request(
+            "POST",
+            f"{self._base}/blobs/uploads/",
+            push=True,
+            params={"mount": desc.digest, "from": from_repository},
+        )
+        if resp.status_code == 201:
+            resp.close()
+            return True
+        if resp.status_code == 202:
+            location = self._location(resp)
+            resp.close()
+            self._cancel_upload(location)
+            return False
+        self._check(resp, f"mount of blob {desc.digest}", (201, 202))
+        return False
 
     def _check_upload(self, resp: requests.Response, desc: Descriptor, ok: tuple[int, ...]) -> None:
         if resp.status_code in _RETRY_STATUSES:
@@ -637,10 +939,16 @@ class RegistryStore:
     def get_manifest(self, reference: str, accept: tuple[str, ...] | None = None) -> Manifest:
         accepted = accept or mt.ALL_MANIFEST_TYPES
         resp = self._request(
-            "GET", self._manifest_url(reference), headers={"Accept": ", ".join(accepted)}
+            "GET",
+            self._manifest_url(reference),
+            headers={"Accept": ", ".join(accepted)},
+            stream=True,
         )
         self._check(resp, f"manifest {reference}", (200,))
-        data = resp.content
+        with _ResponseReader(resp, f"manifest {reference}") as body:
+            data = limits.read_capped(
+                body, limits.MAX_MANIFEST_SIZE, f"{self.location}: manifest {reference}"
+            )
         digest = self._manifest_digest(reference, data, resp.headers.get("Docker-Content-Digest"))
         media_type = _manifest_media_type(resp.headers.get("Content-Type"), data, accepted, digest)
         return Manifest(Descriptor(media_type, digest, len(data)), data, resp.headers.get("ETag"))
@@ -810,7 +1118,7 @@ class RegistryStore:
         push: bool = False,
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
-        data: bytes | None = None,
+        data: bytes | _HashingBody | None = None,
         stream: bool = False,
         retry: bool = True,
     ) -> requests.Response:
@@ -825,7 +1133,7 @@ class RegistryStore:
             last = attempt == attempts - 1
             try:
                 resp = self._send_authenticated(method, url, scope, headers, params, data, stream)
-            except (requests.ConnectionError, requests.Timeout) as e:
+            except (requests.ConnectionError, requests.Timeout, *_TRUNCATED) as e:
                 if last or isinstance(e, requests.exceptions.SSLError):
                     raise self._transport_error(e, attempt + 1) from e
                 log.info("%s %s: %s; retrying", method, url, e)
@@ -847,24 +1155,34 @@ class RegistryStore:
         scope: str,
         headers: dict[str, str] | None,
         params: dict[str, str] | None,
-        data: bytes | None,
+        data: bytes | _HashingBody | None,
         stream: bool,
     ) -> requests.Response:
+        sent: list[str | None] = []
+
         def send() -> requests.Response:
-            merged = {**(headers or {}), **self._auth.headers(scope)}
+            auth = self._auth.headers(scope)
+            sent.append(auth.get("Authorization"))
+            merged = {**(headers or {}), **auth}
             return self._send(method, url, headers=merged, params=params, data=data, stream=stream)
 
         resp = send()
         if resp.status_code != 401:
             return resp
-        try:
-            answered = self._auth.answer(resp.headers.get("WWW-Authenticate", ""), scope)
-        except BaseException:
-            resp.close()
-            raise
+        if self._auth.headers(scope).get("Authorization") not in (None, sent[-1]):
+            answered = True  # a parallel transfer got credentials meanwhile: use them
+        else:
+            try:
+                answered = self._auth.answer(resp.headers.get("WWW-Authenticate", ""), scope)
+            except BaseException:
+                resp.close()
+                raise
         if not answered:
             return resp
         resp.close()
+        if data is not None and not isinstance(data, bytes):
+            # A streamed body was (partly) consumed: the upload starts over, authenticated.
+            raise _TransientError(f"{method} {url}: credentials renewed during a streamed body")
         return send()
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -875,11 +1193,19 @@ class RegistryStore:
                 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
                 # Per request: requests lets REQUESTS_CA_BUNDLE override a session's verify=False.
                 kwargs["verify"] = False
+            deadline = Deadline(self.deadline)
             try:
-                return self._session.request(
-                    method, url, timeout=self.timeout, allow_redirects=True, **kwargs
-                )
-            except (requests.ConnectionError, requests.Timeout):
+                with bound(deadline):
+                    resp = self._session.request(
+                        method, url, timeout=self.timeout, allow_redirects=True, **kwargs
+                    )
+                resp.attest_deadline = deadline  # type: ignore[attr-defined] # body reads
+                return resp
+            except (requests.ConnectionError, requests.Timeout, *_TRUNCATED) as e:
+                if deadline.expired:
+                    raise _DeadlineExceeded(
+                        f"no complete answer within {self.deadline:g}s"
+                    ) from e
                 raise
             except requests.RequestException as e:  # invalid URL, too many redirects...
                 raise RegistryError(f"{method} {url} failed: {e}") from e
@@ -928,8 +1254,12 @@ class RegistryStore:
             )
         match = _ERRNO_RE.search(text)
         reason = match.group(0).strip() if match else text[:300]
-        if isinstance(e, requests.Timeout):
+        if isinstance(e, _DeadlineExceeded):
+            reason = str(e)
+        elif isinstance(e, requests.Timeout):
             reason = f"timed out after {self.timeout:g}s"
+        elif isinstance(e, _TRUNCATED):
+            reason = f"the answer was cut short ({text[:200]})"
         hint = "is the registry running and reachable?"
         if not self.plain_http:
             hint += " If it serves plain HTTP, use --plain-http."

@@ -8,10 +8,10 @@ written once against this interface.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, runtime_checkable
 
+from attest import jsonio
 from attest.errors import InputError
 
 
@@ -76,13 +76,7 @@ def validate_digest(digest: str) -> tuple[str, str]:
 
 def parse_json_object(data: bytes, what: str) -> dict[str, Any]:
     """Parse a manifest/index/config body; anything but a JSON object is bad input."""
-    try:
-        obj = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"{what} is not valid JSON: {e}") from None
-    if not isinstance(obj, dict):
-        raise InputError(f"{what} is not a JSON object")
-    return obj
+    return jsonio.loads_object(data, what)
 
 
 @dataclass

@@ -13,7 +13,6 @@ works from a single file. The shipped entry point ``attest.main`` is not added t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from attest import jsonio, yamlio
 from attest.content import content_dir
 from attest.errors import InputError, InternalError, UsageError
 from attest.policy.engine import PolicyEngine, package_of
@@ -175,7 +175,7 @@ def read_policy_dir(
 def parse_data_file(filename: str, raw: bytes, where: str) -> dict[str, Any]:
     """A ``data.json``/``data.yaml`` document; it must be an object."""
     try:
-        doc = json.loads(raw) if filename.endswith(".json") else yaml.safe_load(raw)
+        doc = jsonio.loads(raw, where) if filename.endswith(".json") else yamlio.safe_load(raw)
     except (ValueError, yaml.YAMLError) as e:
         raise InputError(f"{where}: not valid {Path(filename).suffix[1:].upper()}: {e}") from None
     if doc is None:

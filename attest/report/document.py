@@ -79,7 +79,7 @@ def _subject(evidence: EvidenceSet) -> dict[str, Any]:
     roles: dict[str, int] = {}
     for f in files:
         roles[str(f["role"])] = roles.get(str(f["role"]), 0) + 1
-    verified = any(s.trust == "verified" for s in evidence.statements)
+    verified = any(s.trust == "verified" for s in evidence.statements + evidence.signatures)
     return {
         "reference": subject.get("reference"),
         "digest": subject.get("digest"),
@@ -97,7 +97,8 @@ def _subject(evidence: EvidenceSet) -> dict[str, Any]:
 def _verdict(evidence: EvidenceSet) -> dict[str, Any]:
     counts = {"verified": 0, "unsigned": 0, "failed": 0, "computed": 0}
     signers: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for s in evidence.statements:
+    signed = evidence.statements + evidence.signatures  # notation signs the manifest itself
+    for s in signed:
         counts[s.trust] += 1
         if s.trust == "verified" and s.signer is not None:
             key = (s.signer.kind, s.signer.key_fingerprint, s.signer.identity, s.signer.issuer)
@@ -121,7 +122,7 @@ def _verdict(evidence: EvidenceSet) -> dict[str, Any]:
         "counts": counts,
         "signers": list(signers.values()),
         "failed": [{"digest": s.digest, "predicateType": s.predicate_type, "errors": s.errors}
-                   for s in evidence.statements if s.trust == "failed"],  # fmt: skip
+                   for s in signed if s.trust == "failed"],  # fmt: skip
         "unsigned": [{"digest": s.digest, "predicateType": s.predicate_type}
                      for s in evidence.statements if s.trust == "unsigned"],  # fmt: skip
     }
@@ -169,7 +170,7 @@ def _model(evidence: EvidenceSet) -> dict[str, Any]:
         "precision": _text(cfg.get("precision")),
         "quantization": _text(cfg.get("quantization")),
         # the config blob is named by the signed manifest
-        "verified": any(s.trust == "verified" for s in evidence.statements),
+        "verified": any(s.trust == "verified" for s in evidence.statements + evidence.signatures),
     }
 
 
@@ -321,6 +322,7 @@ def _card(s: StatementEvidence | None, evidence: EvidenceSet) -> dict[str, Any] 
         "baseModel": _as_list(base),
         "datasets": _as_list(fm.get("datasets") or fm.get("source_datasets")),
         "tags": _as_list(fm.get("tags")),
+        "summary": evidence.card_summaries.get(s.digest),
         "sectionsPresent": list(p.get("sectionsPresent", [])),
         "sectionsMissing": list(p.get("requiredSectionsMissing", [])),
         "links": links,

@@ -17,7 +17,7 @@ Trust = Literal["verified", "unsigned", "failed", "computed"]
 class Signer:
     """Who signed: a key (by fingerprint) or a keyless identity and its issuer."""
 
-    kind: str  # key | dev-key | keyless | unknown
+    kind: str  # key | dev-key | keyless | notation | unknown
     key_fingerprint: str | None = None  # sha256 of the DER public key, base64 (cosign's hint)
     identity: str | None = None  # certificate SAN (keyless)
     issuer: str | None = None
@@ -28,6 +28,8 @@ class Signer:
     def label(self) -> str:
         if self.kind == "keyless":
             return f"{self.identity} ({self.issuer})"
+        if self.kind == "notation":  # identity: the signing certificate's subject DN
+            return f"notation {self.identity}"
         if self.kind == "dev-key":
             return f"development key {self.key_fingerprint or ''}".strip()
         return f"key {self.key_fingerprint or '(unknown)'}"
@@ -85,6 +87,11 @@ class EvidenceSet:
     policy: dict[str, Any] | None = None  # Decision.to_dict()
     source_kind: Literal["artifact", "directory"] = "artifact"
     verifier: dict[str, str] = field(default_factory=dict)
+    # signatures over the manifest itself (notation): a signer, no statement
+    signatures: list[StatementEvidence] = field(default_factory=list)
+    failure: str | None = None  # why `attest verify` would fail this artifact (None: it passes)
+    # the opening paragraph of each Markdown card whose bytes its statement pins, by statement
+    card_summaries: dict[str, str] = field(default_factory=dict)
 
     def best(self, predicate_types: tuple[str, ...]) -> StatementEvidence | None:
         """The statement to read a section from: a verified one first, else an unsigned or

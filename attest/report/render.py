@@ -76,6 +76,7 @@ def predicate_name(uri: Any) -> str:
         "https://attest.dev/model-card/v1": "Model card",
         "https://attest.dev/data-card/v1": "Data card",
         "https://slsa.dev/provenance/v1": "SLSA provenance v1",
+        "application/vnd.cncf.notary.signature": "notation signature (of the manifest)",
     }
     return names.get(str(uri), str(uri or "unknown statement"))
 

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from attest import jsonio
 from attest.errors import InputError
 from attest.oci import mediatypes as mt
 from attest.sign.dsse import Envelope
@@ -62,10 +63,7 @@ def bundle_bytes(bundle: dict[str, Any]) -> bytes:
 
 def parse_bundle(data: bytes) -> BundleInfo:
     """Read a bundle's claims; InputError when it is not a DSSE Sigstore bundle."""
-    try:
-        obj = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"Sigstore bundle is not JSON: {e}") from None
+    obj = jsonio.loads(data, "Sigstore bundle")
     if not isinstance(obj, dict):
         raise InputError("Sigstore bundle is not a JSON object")
     media_type = obj.get("mediaType")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from attest import jsonio
 from attest.errors import InputError
 
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -81,10 +81,7 @@ class Envelope:
             raise InputError(
                 f"DSSE payload type is {self.payload_type!r}, not {INTOTO_PAYLOAD_TYPE!r}"
             )
-        try:
-            obj = json.loads(self.payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise InputError(f"DSSE payload is not JSON: {e}") from None
+        obj = jsonio.loads(self.payload, "DSSE payload")
         if not isinstance(obj, dict):
             raise InputError("DSSE payload is not a JSON object")
         return obj

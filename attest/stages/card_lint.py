@@ -17,6 +17,8 @@ from typing import Any, Literal
 import yaml
 from license_expression import ExpressionError, get_spdx_licensing
 
+from attest import yamlio
+from attest.errors import InputError
 from attest.facts.card import card_license, heading, jsonable
 from attest.facts.model import ModelFacts
 from attest.stages.card_spec import (
@@ -129,8 +131,9 @@ def _parse(text: str, findings: list[Finding]) -> _Card:
 
 def _front_matter(raw: str, card: _Card, findings: list[Finding]) -> dict[str, Any] | None:
     try:
-        node = yaml.compose(raw, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(raw)
+        node, data = yamlio.parse(raw)
+    except yamlio.RefusedYAML:  # hostile, not a mistake to list: bad input (lint_card)
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 2  # +1 for 1-based, +1 for the '---'
@@ -223,7 +226,12 @@ def lint_card(
     With ``subject_facts`` (the artifact's ModelFacts) the card is also checked against it.
     """
     findings: list[Finding] = []
-    card = _parse(text, findings)
+    try:
+        card = _parse(text, findings)
+    except yamlio.RefusedYAML as exc:  # an alias bomb is hostile input, not a lint finding
+        mark = exc.problem_mark
+        line = mark.line + 2 if mark is not None else 2  # +1 for 1-based, +1 for the '---'
+        raise InputError(f"{path}:{line}: front matter refused: {exc.problem}") from None
     kind = kind or _kind(card)
     fm = card.front_matter
     if not card.fm_present:

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from attest import __version__
 from attest.errors import UsageError
 from attest.facts.model import DatasetFact, ModelFacts
+from attest.facts.urls import public_url
 from attest.stages.statement import Evidence, make_statement
 
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
@@ -269,7 +269,8 @@ def _base_model(ref: str) -> dict[str, Any] | None:
         dep["digest"] = {"sha256": hexdigest}
         return dep
     if "://" in ref:
-        dep["uri"] = ref
+        dep["uri"] = public_url(ref)
+        dep["name"] = dep["uri"]
         return dep
     repo_id, _, revision = ref.partition("@")
     if not _HF_ID.match(repo_id):
@@ -287,7 +288,7 @@ def _dataset(ds: DatasetFact) -> dict[str, Any] | None:
     dep: dict[str, Any] = {"name": ds.name}
     annotations: dict[str, Any] = {"role": "dataset", "use": ds.use}
     if ds.url:
-        dep["uri"] = ds.url
+        dep["uri"] = public_url(ds.url)
     elif ds.path is None and _HF_ID.match(ds.name):
         dep["uri"] = f"https://huggingface.co/datasets/{ds.name}"
     if ds.sha256 and ds.sha256.startswith("sha256:"):
@@ -400,15 +401,9 @@ def _origin_url(common: Path) -> str | None:
 
 
 def clean_remote_url(url: str) -> str:
-    """A remote URL fit to publish: credentials dropped, scp-style made an ssh:// URL."""
-    if "://" not in url:
-        m = re.match(r"^(?:[^@/]+@)?([^:/]+):(.+)$", url)  # git@github.com:org/repo.git
-        return f"ssh://{m.group(1)}/{m.group(2)}" if m else url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+    """A remote URL fit to publish: credentials and secret query parameters dropped,
+    scp-style made an ssh:// URL."""
+    return public_url(url)
 
 
 def _git_rev_parse(directory: Path) -> str | None:

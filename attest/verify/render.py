@@ -48,8 +48,9 @@ def _signer(r: ReferrerResult) -> str:
 def _text(report: VerificationReport, decision: Any) -> str:
     p = safe
     lines = [f"Subject    {p(report.subject['reference'])}"]
+    verified_refs = report.verified
     for r in report.referrers:
-        mark = "✗" if r.errors and r.is_bundle else ("✓" if r.signatures else "·")
+        mark = "✗" if r.errors and r.is_bundle else ("✓" if r in verified_refs else "·")
         what = p(r.predicate_type or r.artifact_type or "-")
         lines.append(f"  {mark} {what:<42} {p(_signer(r))}")
         lines += [f"      error: {p(e)}" for e in r.errors]

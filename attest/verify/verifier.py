@@ -24,7 +24,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from attest import __version__
+from attest import __version__, jsonio
 from attest.errors import InputError, UsageError, VerificationError
 from attest.oci import mediatypes as mt
 from attest.oci.referrers import Referrer, ReferrersMode, discover
@@ -317,9 +317,9 @@ def _hints(key: ec.EllipticCurvePublicKey) -> set[str]:
 
 def _integrated_time(data: bytes) -> str | None:
     try:
-        entries = json.loads(data)["verificationMaterial"]["tlogEntries"]
+        entries = jsonio.loads(data, "bundle")["verificationMaterial"]["tlogEntries"]
         seconds = int(entries[0]["integratedTime"])
-    except (KeyError, IndexError, ValueError, TypeError):
+    except (KeyError, IndexError, ValueError, TypeError, InputError):
         return None
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -328,7 +328,7 @@ def _unsigned_statement(store: Store, ref: Referrer, subject_digest: str) -> Ref
     result = ReferrerResult(ref.descriptor.digest, ref.artifact_type,
                             ref.annotations.get(PREDICATE_ANNOTATION), ref.annotations)  # fmt: skip
     try:
-        statement = json.loads(_layer_bytes(store, ref))
+        statement = jsonio.loads(_layer_bytes(store, ref), "statement")
         validate_statement(statement)
     except (InputError, ValueError) as e:
         result.errors.append(f"unreadable statement: {e}")

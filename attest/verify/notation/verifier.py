@@ -27,6 +27,7 @@ from attest.verify.notation.envelope_cose import MEDIA_TYPE as COSE
 from attest.verify.notation.envelope_cose import parse_cose
 from attest.verify.notation.envelope_jws import MEDIA_TYPE as JWS
 from attest.verify.notation.envelope_jws import parse_jws
+from attest.verify.notation.signature import verify_signature
 from attest.verify.notation.timestamp import TimestampResult, tsa_chain, verify_timestamp
 from attest.verify.notation.trustpolicy import (
     ENFORCE,
@@ -182,8 +183,6 @@ def check_integrity(data: bytes, media_type: str) -> tuple[e.Envelope, list[x509
     try:
         env = parse_envelope(data, media_type)
         certs = ch.load_chain(env.chain)
-        from attest.verify.notation.signature import verify_signature
-
         verify_signature(certs[0], env.alg, env.signed_bytes, env.signature)
         ch.check_signing_chain(certs)
     except (InputError, VerificationError) as err:

@@ -29,6 +29,7 @@ import data.lib.modelpack.cards
 import data.lib.modelpack.freshness
 import data.lib.modelpack.identity
 import data.lib.modelpack.mof
+import data.lib.modelpack.notation
 import data.lib.modelpack.provenance
 import data.lib.modelpack.sbom
 import data.lib.modelpack.signatures
@@ -248,4 +249,4 @@ _finding(loc, code, msg) := {
 
 # The library's violations over a VerificationReport (what attest.main denies), for a
 # Constraint that asks more than the provider's own policy.
-report_violations(report, params) := ((((((signatures.violations(report, params) | identity.violations(report, params)) | sbom.violations(report, params)) | provenance.violations(report, params)) | mof.violations(report, params)) | cards.violations(report, params)) | freshness.violations(report, params))
+report_violations(report, params) := (((((((signatures.violations(report, params) | identity.violations(report, params)) | sbom.violations(report, params)) | provenance.violations(report, params)) | mof.violations(report, params)) | cards.violations(report, params)) | freshness.violations(report, params)) | notation.violations(report, params))
