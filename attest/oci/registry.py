@@ -390,6 +390,7 @@ class _BlobReader(io.RawIOBase):
         self._resp = resp
         self._offset = 0
         self._resumes = 0
+        self._checked_end = False
         # A re-encoded body has no byte offsets we could resume from.
         self._resumable = "Content-Encoding" not in resp.headers
         resp.raw.decode_content = True
@@ -399,8 +400,19 @@ class _BlobReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         remaining = self._desc.size - self._offset
-        if remaining <= 0:
-            return 0  # never read past the declared size, whatever the server sends
+        if remaining <= 0:  # never read past the declared size, whatever the server sends
+            if not self._checked_end:
+                self._checked_end = True
+                try:
+                    extra = self._resp.raw.read(1)
+                except (urllib3.exceptions.HTTPError, OSError):
+                    extra = b""
+                if extra:
+                    raise InputError(
+                        f"{self._store.location}: blob {self._desc.digest} is longer than its "
+                        f"declared {self._desc.size} bytes; refusing it"
+                    )
+            return 0
         want = min(len(buffer), remaining)
         while True:
             deadline = getattr(self._resp, "attest_deadline", None) or Deadline(0)
@@ -938,17 +950,25 @@ class RegistryStore:
 
     def get_manifest(self, reference: str, accept: tuple[str, ...] | None = None) -> Manifest:
         accepted = accept or mt.ALL_MANIFEST_TYPES
-        resp = self._request(
-            "GET",
-            self._manifest_url(reference),
-            headers={"Accept": ", ".join(accepted)},
-            stream=True,
-        )
-        self._check(resp, f"manifest {reference}", (200,))
-        with _ResponseReader(resp, f"manifest {reference}") as body:
-            data = limits.read_capped(
-                body, limits.MAX_MANIFEST_SIZE, f"{self.location}: manifest {reference}"
+        for attempt in range(1 + self.retries):
+            resp = self._request(
+                "GET",
+                self._manifest_url(reference),
+                headers={"Accept": ", ".join(accepted)},
+                stream=True,
             )
+            self._check(resp, f"manifest {reference}", (200,))
+            try:  # streamed so a hostile body stops at the cap; a truncated one is read again
+                with _ResponseReader(resp, f"manifest {reference}") as body:
+                    data = limits.read_capped(
+                        body, limits.MAX_MANIFEST_SIZE, f"{self.location}: manifest {reference}"
+                    )
+                break
+            except RegistryError as e:
+                if attempt == self.retries:
+                    raise
+                log.info("%s; reading it again", e.message)
+                self._pause(attempt, None)
         digest = self._manifest_digest(reference, data, resp.headers.get("Docker-Content-Digest"))
         media_type = _manifest_media_type(resp.headers.get("Content-Type"), data, accepted, digest)
         return Manifest(Descriptor(media_type, digest, len(data)), data, resp.headers.get("ETag"))
