@@ -156,6 +156,7 @@ class LayoutStore:
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        public_mode(fd)
         try:
             with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
                 before = os.fstat(src.fileno())
