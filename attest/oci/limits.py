@@ -25,6 +25,8 @@ MAX_DOCUMENT_SIZE = 128 * 1024 * 1024
 MAX_LAYOUT_INDEX_SIZE = 64 * 1024 * 1024
 #: Layers in one model manifest. A 4 MiB manifest holds at most ~30k minimal descriptors.
 MAX_LAYERS = 10_000
+# One page of a registry list (tags, catalog, referrers): read at most this much of the body.
+MAX_LIST_PAGE_SIZE = 16 * 1024 * 1024
 
 
 class Readable(Protocol):

@@ -1114,13 +1114,18 @@ class RegistryStore:
         headers = {"Accept": accept} if accept else None
         next_url: str | None = url
         while next_url and len(seen) < _MAX_PAGES:
-            resp = self._request("GET", next_url, params=params, headers=headers)
+            resp = self._request("GET", next_url, params=params, headers=headers, stream=True)
             if resp.status_code == 404 and not seen:
                 resp.close()
                 yield None
                 return
             self._check(resp, what, (200,))
             seen.add(resp.url)
+            # the body is read here, capped, so an endless list cannot fill the memory
+            with _ResponseReader(resp, what) as body:
+                data = limits.read_capped(body, limits.MAX_LIST_PAGE_SIZE,
+                                          f"{self.location}: {what}")  # fmt: skip
+            resp._content = data  # what .content returns from now on
             yield resp
             link = resp.links.get("next", {}).get("url")
             next_url = urljoin(resp.url, link) if link else None

@@ -52,6 +52,8 @@ def _handler(registry: HostileRegistry) -> type[BaseHTTPRequestHandler]:
             if path in ("/v2", "/v2/"):
                 return self._send(200, b"{}", "application/json", head)
             parts = path.split("/")
+            if path.endswith("/tags/list") and "tags/list" in registry.endless:
+                return self._endless(path, head)
             if len(parts) >= 5 and parts[-2] in ("manifests", "blobs"):
                 kind, ref = parts[-2], parts[-1]
                 if ref in registry.endless:

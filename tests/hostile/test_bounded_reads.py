@@ -188,3 +188,18 @@ def test_layout_blobs_that_are_not_files_are_refused(which: str, kind: str, tmp_
     assert proc.returncode == 2, proc.stderr
     assert "not a regular file" in proc.stderr
     assert snapshot(target) == {"<absent>": True}
+
+
+def test_an_endless_tag_list_stops_at_its_cap() -> None:
+    """A list page (tags, catalog, referrers) is read to a cap, never whole into memory."""
+    from attest.errors import InputError
+    from attest.oci import limits
+    from attest.oci.registry import RegistryStore
+
+    with hostile_registry() as reg:
+        reg.endless.add("tags/list")
+        store = RegistryStore(reg.host, "models/m", plain_http=True, retries=0)
+        with pytest.raises(InputError, match="tag list|tags"):
+            store.tags()
+        sent = reg.sent.get("/v2/models/m/tags/list", 0)
+    assert limits.MAX_LIST_PAGE_SIZE <= sent < ENDLESS_LIMIT
