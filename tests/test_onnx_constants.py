@@ -11,8 +11,8 @@ import pytest
 
 from attest.facts.weights import capture_header, weight_facts
 
-onnx = pytest.importorskip("onnx")
-np = pytest.importorskip("numpy")
+onnx = pytest.importorskip("onnx", reason="onnx is a test extra (pip install -e .[test])")
+np = pytest.importorskip("numpy", reason="numpy comes with onnx, a test extra")
 
 
 def _const(name: str, array: object) -> object:

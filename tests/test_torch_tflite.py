@@ -69,7 +69,7 @@ def test_fresh_files_agree_with_torch(tmp_path: Path) -> None:
 def test_committed_tflite_agrees_with_the_tflite_package() -> None:
     facts = read(TORCH_DIR / "tiny.tflite", "tflite")
     assert (facts.parameter_count, facts.tensor_count, facts.dtypes) == (20, 2, ("float32", "int8"))
-    tflite = pytest.importorskip("tflite")
+    tflite = pytest.importorskip("tflite", reason="tflite is a test extra (pip install -e .[test])")
     model = tflite.Model.GetRootAsModel((TORCH_DIR / "tiny.tflite").read_bytes(), 0)
     graph = model.Subgraphs(0)
     weights = [graph.Tensors(i) for i in range(graph.TensorsLength())
