@@ -792,35 +792,13 @@ class RegistryStore:
             if not pending:
                 pending = _read_exact(stream, min(chunk_size, desc.size - offset), desc.digest)
             try:
-                resp = self._request(
-                    "PATCH",
-                    location,
-                    push=True,
-                    headers={
-                        "Content-Type": "application/octet-stream",
-                        "Content-Range": f"{offset}-{offset + len(pending) - 1}",
-                    },
-                    data=pending,
-                    retry=False,
-                )
-                self._check_upload(resp, desc, (202,))
-                location = self._location(resp)
+                location = self._patch(location, desc, offset, offset + len(pending) - 1, pending)
                 accepted = len(pending)
             except _TransientError as e:
                 if resumes >= self.retries:
                     raise
                 resumes += 1
-                self._pause(resumes - 1, None)
-                try:
-                    location, reached = self._upload_status(location)
-                except (NotFoundError, RegistryError) as status_error:
-                    # No upload status (or the session is gone): start the upload over.
-                    raise _TransientError(
-                        f"upload of {desc.digest} failed ({e.message}) and cannot resume: "
-                        f"{status_error.message}"
-                    ) from e
-                if reached == 1 and offset == 0:
-                    reached = 0  # "0-0" is what Distribution answers for an empty upload
+                location, reached = self._resume_point(location, desc, e, resumes)
                 accepted = reached - offset
                 if not 0 <= accepted <= len(pending):
                     raise _TransientError(
@@ -834,10 +812,7 @@ class RegistryStore:
         if f"{alg}:{hasher.hexdigest()}" != desc.digest:
             self._cancel_upload(location)
             raise InputError(f"upload: content streamed for {desc.digest} does not match it")
-        resp = self._request(
-            "PUT", _with_query(location, digest=desc.digest), push=True, retry=False
-        )
-        self._check_upload(resp, desc, (201,))
+        self._finish_upload(location, desc)
 
     def _upload_streamed(self, desc: Descriptor, stream: IO[bytes], start: int) -> None:
         """Send the whole blob in one PATCH streamed from a seekable source, hashing as it
@@ -851,34 +826,13 @@ class RegistryStore:
         while True:
             body = _HashingBody(stream, desc.size - offset, hasher)
             try:
-                resp = self._request(
-                    "PATCH",
-                    location,
-                    push=True,
-                    headers={
-                        "Content-Type": "application/octet-stream",
-                        "Content-Range": f"{offset}-{desc.size - 1}",
-                    },
-                    data=body,
-                    retry=False,
-                )
-                self._check_upload(resp, desc, (202,))
-                location = self._location(resp)
+                location = self._patch(location, desc, offset, desc.size - 1, body)
                 break
             except _TransientError as e:
                 if resumes >= self.retries:
                     raise
                 resumes += 1
-                self._pause(resumes - 1, None)
-                try:
-                    location, offset = self._upload_status(location)
-                except (NotFoundError, RegistryError) as status_error:
-                    raise _TransientError(
-                        f"upload of {desc.digest} failed ({e.message}) and cannot resume: "
-                        f"{status_error.message}"
-                    ) from e
-                if offset == 1:
-                    offset = 0  # "0-0" is what Distribution answers for an empty upload
+                location, offset = self._resume_point(location, desc, e, resumes)
                 if not 0 <= offset <= desc.size:
                     raise _TransientError(
                         f"upload of {desc.digest} cannot resume at {offset}"
@@ -894,6 +848,41 @@ class RegistryStore:
             self._cancel_upload(location)
             raise InputError(f"upload: content streamed for {desc.digest} does not match it")
         _expect_eof(stream, desc)
+        self._finish_upload(location, desc)
+
+    def _patch(self, location: str, desc: Descriptor, first: int, last: int, data: Any) -> str:
+        """PATCH bytes ``first``..``last`` of an upload; the upload's next location."""
+        resp = self._request(
+            "PATCH",
+            location,
+            push=True,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Range": f"{first}-{last}",
+            },
+            data=data,
+            retry=False,
+        )
+        self._check_upload(resp, desc, (202,))
+        return self._location(resp)
+
+    def _resume_point(
+        self, location: str, desc: Descriptor, error: _TransientError, attempt: int
+    ) -> tuple[str, int]:
+        """After a failed PATCH: pause, then ask the registry how many bytes it holds."""
+        self._pause(attempt - 1, None)
+        try:
+            location, reached = self._upload_status(location)
+        except (NotFoundError, RegistryError) as status_error:
+            # No upload status (or the session is gone): the caller starts the upload over.
+            raise _TransientError(
+                f"upload of {desc.digest} failed ({error.message}) and cannot resume: "
+                f"{status_error.message}"
+            ) from error
+        # "0-0" is what Distribution answers for an empty upload
+        return location, 0 if reached == 1 else reached
+
+    def _finish_upload(self, location: str, desc: Descriptor) -> None:
         resp = self._request(
             "PUT", _with_query(location, digest=desc.digest), push=True, retry=False
         )
