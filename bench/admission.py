@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO))
 
 import requests  # noqa: E402
 
+from attest.evidence.attach import attach_bundle  # noqa: E402
 from attest.oci import mediatypes as mt  # noqa: E402
 from attest.oci.reference import parse_reference  # noqa: E402
 from attest.oci.referrers import discover  # noqa: E402
@@ -50,7 +51,6 @@ from attest.oci.store import Descriptor  # noqa: E402
 from attest.oci.stores import open_store  # noqa: E402
 from attest.sign.key_signer import KeySigner  # noqa: E402
 from attest.sign.keys import load_private_key  # noqa: E402
-from attest.sign.publish import attach_bundle  # noqa: E402
 from tests.admission_fixtures import make_tls  # noqa: E402
 from tests.registry_fixtures import free_port, run_docker_registry  # noqa: E402
 

@@ -24,9 +24,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from attest.flows.report import collect_artifact  # noqa: E402
+from attest.flows.run import run_pipeline  # noqa: E402
 from attest.flows.verify import VerifyRequest  # noqa: E402
 from attest.oci.layout import LayoutStore  # noqa: E402
-from attest.pipeline import run_pipeline  # noqa: E402
 from attest.report.diff import CATEGORIES, diff_documents, diff_summary  # noqa: E402
 from attest.report.document import build_document  # noqa: E402
 from attest.report.render import render_diff, render_report  # noqa: E402

@@ -26,11 +26,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from attest.admission.server import ProviderServer, ServerSettings
 from attest.admission.validate import Validator, ValidatorSettings
+from attest.evidence.attach import attach_bundle
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.stores import open_store
 from attest.policy.loader import load_policy
-from attest.sign.publish import attach_bundle
 from attest.verify.verifier import VerifyOptions
 from tests.helpers import REPO_ROOT, make_model_dir, push_artifact, push_raw_blob, run_attest
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from attest.evidence.attach import attach_bundle
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.referrers import discover
 from attest.oci.store import Descriptor
 from attest.oci.stores import open_store
-from attest.sign.publish import attach_bundle
 from tests.helpers import push_artifact, push_raw_blob, run_attest
 
 PREDICATE = "dev.sigstore.bundle.predicateType"

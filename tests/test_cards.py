@@ -20,13 +20,14 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from attest.errors import UsageError
+from attest.evidence.attach import attach_document
 from attest.facts.card import card_license, parse_card, split_front_matter
 from attest.facts.gather import facts_for_directory, facts_for_reference
 from attest.facts.model import ModelFacts
+from attest.intoto import validate_statement
 from attest.oci.layout import LayoutStore
 from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
-from attest.publish import attach_document
 from attest.stages.card_context import model_title
 from attest.stages.card_lint import same_license
 from attest.stages.card_spec import strip_generated
@@ -41,7 +42,6 @@ from attest.stages.cards import (
 )
 from attest.stages.mof import mof_report
 from attest.stages.sbom.cyclonedx import build_cyclonedx, cyclonedx_to_facts
-from attest.stages.statement import validate_statement
 from tests.helpers import REPO_ROOT
 
 MODELS = ["tiny-llm", "tiny-gguf", "tiny-onnx", "with-modelfile", "open-llm"]

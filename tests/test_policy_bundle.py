@@ -14,19 +14,15 @@ import pytest
 import requests
 
 from attest.errors import InputError, UsageError
+from attest.flows.policy import resolve_policy
+from attest.flows.policy_bundle import push_bundle
 from attest.oci import mediatypes as mt
 from attest.oci.layout import LayoutStore
+from attest.oci.mediatypes import OCI_IMAGE_CONFIG as BUNDLE_CONFIG
+from attest.oci.mediatypes import OCI_LAYER_TAR_GZIP as BUNDLE_LAYER
 from attest.oci.store import Descriptor
-from attest.policy.bundle import (
-    BUNDLE_CONFIG,
-    BUNDLE_LAYER,
-    build_bundle,
-    compute_roots,
-    push_bundle,
-    read_bundle,
-)
+from attest.policy.bundle import build_bundle, compute_roots, read_bundle
 from attest.policy.decision import evaluate
-from attest.policy.loader import load_policy
 from tests.helpers import REPO_ROOT, push_raw_blob
 from tests.test_policies import BAD_REPORTS, good_report
 
@@ -167,10 +163,10 @@ def test_push_to_a_layout_and_verify_with_it(tmp_path: Path) -> None:
         "org.opencontainers.image.title": "bundle.tar.gz"
     }
 
-    policy = load_policy(f"oci:{tmp_path / 'layout'}:policy-v1")
+    policy = resolve_policy(f"oci:{tmp_path / 'layout'}:policy-v1")
     assert policy.digest == pushed.manifest.digest
     assert policy.origin.endswith("@" + pushed.manifest.digest)
-    local = load_policy(tmp_path / "p")
+    local = resolve_policy(tmp_path / "p")
     bad = BAD_REPORTS["class-three"][0](good_report())
     assert evaluate(bad, policy).violations == evaluate(bad, local).violations
     assert {v.code for v in evaluate(bad, policy).violations} == {"MOF_CLASS_TOO_LOW"}
@@ -179,11 +175,12 @@ def test_push_to_a_layout_and_verify_with_it(tmp_path: Path) -> None:
 
 def test_the_library_round_trips_through_a_bundle(tmp_path: Path) -> None:
     pushed = push_bundle(build_bundle(POLICIES), f"oci:{tmp_path / 'l'}:lib")
-    policy = load_policy(f"oci:{tmp_path / 'l'}@{pushed.manifest.digest}")
-    assert policy.data == load_policy(None).data
+    policy = resolve_policy(f"oci:{tmp_path / 'l'}@{pushed.manifest.digest}")
+    builtin = resolve_policy(None)
+    assert policy.data == builtin.data
     for case, (mutate, _) in BAD_REPORTS.items():
         assert {v.code for v in evaluate(mutate(good_report()), policy, RELEASE).violations} == {
-            v.code for v in evaluate(mutate(good_report()), load_policy(None), RELEASE).violations
+            v.code for v in evaluate(mutate(good_report()), builtin, RELEASE).violations
         }, case
 
 
@@ -220,7 +217,7 @@ def _targz(entries: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
 def test_an_artifact_without_a_bundle_layer_is_refused(tmp_path: Path) -> None:
     ref = _push_layer(tmp_path, b"not a bundle", "application/vnd.example.other")
     with pytest.raises(InputError, match="not a policy bundle"):
-        load_policy(ref)
+        resolve_policy(ref)
 
 
 def test_path_traversal_and_links_are_refused(tmp_path: Path) -> None:
@@ -242,7 +239,7 @@ def test_rego_v0_bundles_are_refused(tmp_path: Path) -> None:
         (tarfile.TarInfo("p.rego"), b"package p\nallow { true }\n"),
     ])  # fmt: skip
     with pytest.raises(InputError, match="rego_version 0"):
-        load_policy(_push_layer(tmp_path, layer))
+        resolve_policy(_push_layer(tmp_path, layer))
 
 
 def test_a_bundle_layer_is_digest_checked(tmp_path: Path) -> None:
@@ -251,7 +248,7 @@ def test_a_bundle_layer_is_digest_checked(tmp_path: Path) -> None:
     layer = Descriptor.from_dict(json.loads(store.get_manifest("x").data)["layers"][0])
     store.blob_path(layer.digest).write_bytes(build_bundle(POLICIES, revision="tampered").data)
     with pytest.raises(InputError):
-        load_policy(ref)
+        resolve_policy(ref)
 
 
 # -- a real registry -----------------------------------------------------------------------------
@@ -276,7 +273,7 @@ def test_push_to_a_registry_and_verify_with_it(registry, tmp_path: Path) -> None
     assert blob == bundle.data
 
     for ref in (f"{registry.ref}:policy-v1", pushed.reference):
-        policy = load_policy(ref)
+        policy = resolve_policy(ref)
         assert policy.digest == pushed.manifest.digest
         bad = BAD_REPORTS["class-three"][0](good_report())
         assert {v.code for v in evaluate(bad, policy).violations} == {"MOF_CLASS_TOO_LOW"}

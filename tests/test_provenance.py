@@ -15,6 +15,7 @@ from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
 from attest.errors import UsageError
 from attest.facts.gather import facts_for_directory
 from attest.facts.model import ModelFacts, SubjectInfo
+from attest.intoto import statement_bytes
 from attest.stages.provenance import (
     GITHUB_BUILD_TYPE,
     LOCAL_BUILD_TYPE,
@@ -24,7 +25,6 @@ from attest.stages.provenance import (
     provenance_evidence,
     read_git_source,
 )
-from attest.stages.statement import statement_bytes
 from tests.helpers import REPO_ROOT
 
 TINY_LLM = REPO_ROOT / "testdata" / "models" / "tiny-llm"

@@ -20,8 +20,8 @@ from click.testing import CliRunner
 
 from attest.cli import cli
 from attest.errors import AttestError
+from attest.flows.run import run_pipeline
 from attest.oci.layout import LayoutStore
-from attest.pipeline import run_pipeline
 from attest.sign.keys import generate_key
 from attest.sign.signer import choose_signer
 from tests.helpers import REPO_ROOT, run_attest

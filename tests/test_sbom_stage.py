@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from attest.facts.gather import facts_for_reference
+from attest.intoto import validate_statement
 from attest.oci.layout import LayoutStore
 from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.stages.sbom import cyclonedx, spdx2, spdx3
 from attest.stages.sbom.stage import FORMATS, sbom_evidence
-from attest.stages.statement import validate_statement
 from tests.helpers import REPO_ROOT, make_model_dir, run_attest
 
 MODELS = ["tiny-llm", "tiny-gguf", "tiny-onnx", "with-modelfile"]

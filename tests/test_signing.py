@@ -21,8 +21,13 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import policy
 
 from attest.errors import InputError, UsageError, VerificationError
+from attest.evidence.attach import attach_bundle, attach_document
+from attest.evidence.table import ANNOTATION_STATEMENT
+from attest.evidence.table import OMS as OMS_PREDICATE_TYPE
 from attest.facts.gather import facts_for_subject, subject_info
+from attest.flows.publish import sign_and_attach
 from attest.flows.sign import collect_evidence, load_statements, sign_subject
+from attest.intoto import statement_bytes
 from attest.oci import mediatypes as mt
 from attest.oci.extract import pull
 from attest.oci.layout import LayoutStore
@@ -31,10 +36,9 @@ from attest.oci.reference import fallback_tag, parse_reference
 from attest.oci.referrers import discover
 from attest.oci.store import Descriptor, sha256_bytes
 from attest.oci.stores import open_store
-from attest.publish import attach_document
 from attest.sign import keyless
 from attest.sign.bundle import parse_bundle
-from attest.sign.dsse import INTOTO_PAYLOAD_TYPE, pae
+from attest.sign.dsse import pae
 from attest.sign.key_signer import KeySigner, key_hint, model_signing_hint, verify_key_bundle
 from attest.sign.keys import (
     dev_key_path,
@@ -43,15 +47,10 @@ from attest.sign.keys import (
     load_public_key,
     public_der,
 )
-from attest.sign.oms import OMS_PREDICATE_TYPE, oms_statement
-from attest.sign.publish import (
-    ANNOTATION_STATEMENT_DIGEST,
-    attach_bundle,
-    sign_and_attach,
-)
+from attest.sign.oms import oms_statement
 from attest.sign.signer import choose_signer
 from attest.stages.sbom.stage import run_sbom_stage
-from attest.stages.statement import Evidence, statement_bytes
+from attest.stages.statement import Evidence
 from tests.helpers import REPO_ROOT, push_artifact, push_raw_blob
 from tests.js_verifier import verify_with_sigstore_js
 
@@ -156,7 +155,7 @@ def test_key_bundle_is_a_v03_bundle_with_a_cosign_style_hint(
         "tlogEntries": [],
     }
     envelope = doc["dsseEnvelope"]
-    assert envelope["payloadType"] == INTOTO_PAYLOAD_TYPE
+    assert envelope["payloadType"] == mt.INTOTO_JSON
     assert base64.b64decode(envelope["payload"]) == statement_bytes(statement)
     assert len(envelope["signatures"]) == 1
     info = parse_bundle(bundle)
@@ -318,7 +317,7 @@ def test_referrers_follow_the_cosign_v3_layout(
         # the plain document names the signed statement that vouches for it
         assert item.document_ref is not None
         doc = store.get_manifest(item.document_ref.digest).json()
-        assert doc["annotations"][ANNOTATION_STATEMENT_DIGEST] == item.statement_ref.digest
+        assert doc["annotations"][ANNOTATION_STATEMENT] == item.statement_ref.digest
         assert doc["subject"]["digest"] == subject.digest
         assert store.fetch_blob(Descriptor.from_dict(doc["layers"][0])) == item.evidence.document
 
@@ -759,7 +758,7 @@ def test_signed_referrers_on_a_registry_follow_the_cosign_layout(
             predicate_type=item.predicate_type,
         )  # fmt: skip
         assert item.document_ref is not None
-        assert entries[item.document_ref.digest]["annotations"][ANNOTATION_STATEMENT_DIGEST] == (
+        assert entries[item.document_ref.digest]["annotations"][ANNOTATION_STATEMENT] == (
             item.statement_ref.digest
         )
 
@@ -767,7 +766,7 @@ def test_signed_referrers_on_a_registry_follow_the_cosign_layout(
 def test_attached_statements_are_signed_only_when_named(
     packed: tuple[LayoutStore, Subject], key_files: tuple[Path, Path]
 ) -> None:
-    from attest.publish import attach_statement
+    from attest.evidence.attach import attach_statement
 
     store, subject = packed
     info = subject_info(subject, store)

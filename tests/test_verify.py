@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from attest.cli import main
+from attest.evidence.attach import attach_bundle
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.referrers import add_to_fallback_index, discover
 from attest.oci.store import Descriptor
 from attest.oci.stores import open_store
-from attest.sign.publish import attach_bundle
 from tests.helpers import REPO_ROOT, make_model_dir, run_attest
 
 MODEL = REPO_ROOT / "testdata" / "models" / "open-llm"

@@ -10,18 +10,17 @@ import click
 
 from attest.cli.app import cli
 from attest.cli.common import (
-    DEFAULT_TAG,
     FORMAT,
     emit,
     referrers_mode_option,
     registry_options,
-    resolve_target,
     store_for,
     subject_ref,
 )
 from attest.errors import UsageError
 from attest.humanize import human_size
 from attest.oci.reference import parse_reference
+from attest.oci.stores import DEFAULT_TAG, resolve_target
 
 
 @cli.command()

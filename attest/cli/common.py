@@ -14,12 +14,9 @@ from attest.errors import UsageError
 from attest.oci.reference import Reference, parse_reference
 from attest.oci.referrers import REFERRERS_MODES
 from attest.oci.store import Store
-from attest.oci.stores import StoreOptions, open_store
+from attest.oci.stores import StoreOptions, open_store, resolve_target
 
 log = logging.getLogger("attest")
-
-
-DEFAULT_TAG = "latest"
 
 
 FORMAT = click.option(
@@ -56,24 +53,6 @@ def store_for(ref: Reference, plain_http: bool, insecure: bool, *, create: bool 
     return open_store(ref, StoreOptions(plain_http=plain_http, insecure=insecure), create=create)
 
 
-def resolve_target(store: Store, ref: Reference) -> str:
-    """What to resolve when the reference names neither tag nor digest.
-
-    A registry defaults to ``latest`` (as docker and oras do); a layout with exactly one tag
-    uses it, and otherwise says which tags there are.
-    """
-    if ref.target:
-        return ref.target
-    if not ref.is_layout:
-        return DEFAULT_TAG
-    tags = [t for t in store.tags() if not t.startswith("sha256-")]
-    if DEFAULT_TAG in tags or not tags:
-        return DEFAULT_TAG
-    if len(tags) == 1:
-        return tags[0]
-    raise UsageError(f"{ref} holds several tags ({', '.join(tags)}); add :TAG or @DIGEST")
-
-
 def subject_ref(ref: Reference, digest: str) -> str:
     return str(ref.with_digest(digest))
 
@@ -103,7 +82,7 @@ def attach_evidence(
     store: Store, model: Any, evidence: list[Any], referrers_mode: str
 ) -> list[Any]:
     """Attach each piece of evidence: its statement (unsigned for now) and its document."""
-    from attest.publish import publish_evidence
+    from attest.flows.publish import publish_evidence
 
     subject = store.get_manifest(model.subject.digest).descriptor
     attached = publish_evidence(store, subject, evidence, mode=referrers_mode)  # type: ignore[arg-type]

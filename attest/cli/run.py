@@ -8,7 +8,6 @@ import click
 
 from attest.cli.app import cli
 from attest.cli.common import (
-    DEFAULT_TAG,
     FACTS_FILE,
     FORMAT,
     choose_signer_from_flags,
@@ -22,6 +21,7 @@ from attest.cli.common import (
 from attest.errors import UsageError, VerificationError
 from attest.humanize import human_size
 from attest.oci.reference import parse_reference
+from attest.oci.stores import DEFAULT_TAG
 
 
 @cli.command()
@@ -62,7 +62,7 @@ def run(
     fmt: str,
 ) -> None:
     """Pack a model, generate and attach its evidence, and print one summary."""
-    from attest.pipeline import run_pipeline
+    from attest.flows.run import run_pipeline
     from attest.text import safe
 
     if not source.is_dir():

@@ -60,7 +60,8 @@ def serve(
         serve_forever,
     )
     from attest.admission.validate import Validator, ValidatorSettings
-    from attest.policy.loader import load_params, load_policy
+    from attest.flows.policy import resolve_policy
+    from attest.policy.loader import load_params
     from attest.verify.verifier import load_trusted_root
 
     host, port = _address(addr)
@@ -77,15 +78,16 @@ def serve(
     policy_source = request.policy_source
     if policy_source and not Path(policy_source).exists():
         # a policy from a registry is obeyed only once its own signature verifies, pinned
-        from attest.policy.signing import verify_policy_bundle
+        from attest.flows.policy_bundle import verify_policy_bundle
 
         policy_source = verify_policy_bundle(policy_source, options, request.store_options)
     config = load_config(config_file)
     if request.plain_http or request.insecure:  # the flags are the default registry settings
         config = replace(config, default=replace(
             config.default, plain_http=request.plain_http, insecure=request.insecure))
+    policy = resolve_policy(policy_source, store_options=request.store_options)
     settings = ValidatorSettings(
-        verify=options, policy=load_policy(policy_source), params=load_params(request.params),
+        verify=options, policy=policy, params=load_params(request.params),
         engine=request.engine, opa_url=request.opa_url, entrypoint=request.entrypoint,
         mode=request.mode, config=config, cache_ttl=cache_ttl, cache_size=cache_size,
         tag_ttl=tag_ttl, workers=workers, registry_timeout=max(0.5, deadline * 0.8),

@@ -17,13 +17,13 @@ from attest.cli.common import (
     log,
     referrers_mode_option,
     registry_options,
-    resolve_target,
     signer_options,
     store_for,
     subject_ref,
 )
 from attest.errors import UsageError
 from attest.oci.reference import parse_reference
+from attest.oci.stores import resolve_target
 
 
 @cli.group(invoke_without_command=True)

@@ -52,7 +52,7 @@ def policy_test(
 
     Without SOURCE, the tests of the built-in policy library.
     """
-    from attest.policy.cli_glue import run_policy_tests
+    from attest.flows.policy import run_policy_tests
 
     report = run_policy_tests(
         source, engine=engine, opa_url=opa_url, match=match,
@@ -95,7 +95,7 @@ def policy_push(
     fmt: str,
 ) -> None:
     """Publish a policy DIR (or one .rego FILE) as an OPA bundle OCI artifact at REFERENCE."""
-    from attest.policy.cli_glue import push_policy
+    from attest.flows.policy import push_policy
 
     signer = None
     if not no_sign:  # chosen first: a bad flag or token fails before anything is pushed
@@ -106,7 +106,7 @@ def policy_push(
     )  # fmt: skip
     out = pushed.to_dict()
     if signer is not None:
-        from attest.policy.signing import sign_policy_bundle
+        from attest.flows.policy_bundle import sign_policy_bundle
 
         options = StoreOptions(plain_http=plain_http, insecure=insecure)
         out["signature"] = sign_policy_bundle(pushed, signer, options).digest

@@ -19,7 +19,6 @@ from attest.oci import mediatypes as mt
 from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
 from attest.oci.referrers import Referrer, discover
 from attest.oci.store import Descriptor, Store
-from attest.publish import STATEMENT_MEDIA_TYPE
 from attest.report.cardtext import card_summary
 from attest.report.evidence import DocumentEvidence, EvidenceSet, Signer, StatementEvidence
 from attest.verify.report import ReferrerResult, SignatureResult
@@ -50,7 +49,7 @@ def collect_artifact(reference: str, request: VerifyRequest) -> EvidenceSet:
             statements.append(_notation(result))
         elif result.is_bundle:
             statements.append(_bundle(store, referrer, result, subject.digest, fingerprints))
-        elif result.artifact_type == STATEMENT_MEDIA_TYPE:
+        elif result.artifact_type == mt.INTOTO_JSON:
             statements.append(_unsigned(store, referrer, result))
         else:
             documents.append(_document(referrer, result))

@@ -28,24 +28,20 @@ from pathlib import Path
 from typing import Any
 
 from attest.errors import InputError, UsageError, VerificationError
+from attest.evidence import table
+from attest.evidence.attach import SignedEvidence
 from attest.facts.model import SubjectInfo
 from attest.fileio import atomic_write
+from attest.flows.publish import sign_and_attach
+from attest.intoto import statement_bytes, validate_statement
 from attest.oci import mediatypes as mt
 from attest.oci.modelpack import Subject
 from attest.oci.referrers import Referrer, ReferrersMode, discover
 from attest.oci.store import Descriptor, Store, sha256_bytes
-from attest.publish import STATEMENT_MEDIA_TYPE  # unsigned statement referrers
 from attest.sign.checks import check_statement
-from attest.sign.oms import DEFAULT_SIGNATURE_NAME, OMS_PREDICATE_TYPE, oms_evidence
-from attest.sign.publish import (
-    ANNOTATION_STATEMENT_DIGEST,
-    ANNOTATION_TITLE,
-    SignedEvidence,
-    sign_and_attach,
-)
+from attest.sign.oms import DEFAULT_SIGNATURE_NAME, oms_statement
 from attest.sign.signer import Signer
-from attest.stages.sbom.stage import ANNOTATION_PREDICATE_TYPE  # the documents' own annotation
-from attest.stages.statement import Evidence, make_statement, statement_bytes, validate_statement
+from attest.stages.statement import Evidence, make_statement
 from attest.verify.documents import check_vouched
 
 log = logging.getLogger(__name__)
@@ -168,20 +164,20 @@ def _evidence_for(
     layer = Descriptor.from_dict(layers[0])
     if layer.size > MAX_DOCUMENT:
         raise InputError(f"referrer {where}: a {layer.size}-byte document is too large to sign")
-    if layer.media_type == STATEMENT_MEDIA_TYPE:
+    if layer.media_type == mt.INTOTO_JSON:
         return Evidence(statement=_attached_statement(store, layer, subject, where))
     document = store.fetch_blob(layer)
     annotations = {k: v for k, v in ref.annotations.items() if k != mt.ANNOTATION_CREATED}
-    keep = {k: v for k, v in annotations.items() if k != ANNOTATION_STATEMENT_DIGEST}
+    keep = {k: v for k, v in annotations.items() if k != table.ANNOTATION_STATEMENT}
 
     def with_document(statement: dict[str, Any]) -> Evidence:  # re-attached, naming its bundle
         return Evidence(statement=statement, document=document, media_type=layer.media_type,
                         artifact_type=ref.artifact_type, annotations=keep,
-                        filename=(layer.annotations or {}).get(ANNOTATION_TITLE))  # fmt: skip
+                        filename=(layer.annotations or {}).get(mt.ANNOTATION_TITLE))  # fmt: skip
 
     # the unsigned statement the document names, if it carries exactly these bytes
-    beside = by_digest.get(annotations.get(ANNOTATION_STATEMENT_DIGEST, ""))
-    if beside is not None and beside.artifact_type == STATEMENT_MEDIA_TYPE:
+    beside = by_digest.get(annotations.get(table.ANNOTATION_STATEMENT, ""))
+    if beside is not None and beside.artifact_type == mt.INTOTO_JSON:
         statement_layers = beside.manifest.get("layers") or []
         if len(statement_layers) == 1:
             statement = _attached_statement(
@@ -193,7 +189,7 @@ def _evidence_for(
             except VerificationError as e:
                 log.warning("statement %s does not carry %s: %s", beside.descriptor.digest,
                             where, e.message)  # fmt: skip
-    predicate_type = annotations.get(ANNOTATION_PREDICATE_TYPE)
+    predicate_type = annotations.get(table.ANNOTATION_PREDICATE_TYPE)
     if not _is_json(layer.media_type) or not predicate_type:
         raise UsageError(
             f"--document {where}: no unsigned statement carries it, and it is not a JSON "
@@ -256,7 +252,7 @@ def collect_evidence(
     if predicate_types:
         planned = [p for p in planned if p.evidence.predicate_type in predicate_types]
     if oms:
-        made = oms_evidence(subject, name=oms_name, signature_name=oms_signature_name)
+        made = Evidence(oms_statement(subject, name=oms_name, signature_name=oms_signature_name))
         planned.append(Planned(made, "--oms (made from the manifest)"))
     return _unique(planned)
 
@@ -275,7 +271,7 @@ def sign_collected(
         return SignResult([])
     evidence = [p.evidence for p in planned]
     signed = sign_and_attach(store, subject.descriptor, evidence, signer, mode=mode)
-    oms_bundle = next((s.bundle for s in signed if s.predicate_type == OMS_PREDICATE_TYPE), None)
+    oms_bundle = next((s.bundle for s in signed if s.predicate_type == table.OMS), None)
     if oms_output is not None and oms_bundle is not None:
         atomic_write(oms_output, oms_bundle)
     return SignResult(signed, [p.origin for p in planned], oms_bundle)

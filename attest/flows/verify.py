@@ -10,7 +10,7 @@ from typing import Any
 from attest.errors import VerificationError
 from attest.oci.reference import Reference, parse_reference
 from attest.oci.store import Descriptor, Store
-from attest.oci.stores import StoreOptions, open_store
+from attest.oci.stores import StoreOptions, open_store, resolve_target
 from attest.verify.identity import IdentityPolicy
 from attest.verify.report import VerificationReport
 from attest.verify.verifier import VerifyOptions, verify_subject
@@ -91,8 +91,6 @@ class VerifyOutcome:
 
 
 def resolve(reference: str, request: VerifyRequest) -> tuple[Reference, Store, Descriptor]:
-    from attest.cli.common import resolve_target  # one rule for a reference without tag
-
     ref = parse_reference(reference)
     store = open_store(ref, request.store_options)
     return ref, store, store.get_manifest(resolve_target(store, ref)).descriptor
@@ -115,10 +113,10 @@ def evaluate(report: VerificationReport, request: VerifyRequest, options: Verify
     if policy_source and not Path(policy_source).exists():
         # a policy from a registry is obeyed only once its own signature verifies, and the
         # bundle evaluated is the one verified (pinned by digest)
-        from attest.policy.signing import verify_policy_bundle
+        from attest.flows.policy_bundle import verify_policy_bundle
 
         policy_source = verify_policy_bundle(policy_source, options, request.store_options)
-    from attest.policy.cli_glue import evaluate_policy
+    from attest.flows.policy import evaluate_policy
 
     return evaluate_policy(
         report.to_dict(), policy_source, request.params, engine=request.engine,

@@ -6,7 +6,8 @@ import json
 import math
 import textwrap
 
-from attest.mof.report import ROMAN, ComponentResult, Evidence, MofReport
+from attest.mof.classes import ROMAN
+from attest.mof.report import ComponentResult, Evidence, MofReport
 from attest.text import safe
 
 # What to suggest for a component without an open licence: the MOF's examples per content type.

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from attest.mof.classes import ROMAN
 from attest.mof.config import MofConfig
 
 Status = Literal["included", "missing", "unlicensed", "invalid"]
 STATUSES: tuple[Status, ...] = ("included", "missing", "unlicensed", "invalid")
-ROMAN = {3: "III", 2: "II", 1: "I"}
 
 
 @dataclass(frozen=True)

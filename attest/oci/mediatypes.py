@@ -48,8 +48,25 @@ KITOPS_KINDS = {
 ANNOTATION_KITFILE = "ml.kitops.modelkit.kitfile"
 ANNOTATION_KIT_FILEPATH = "ml.kitops.modelkit.layer.path"
 
-# Sigstore / evidence (used by later stages; listed here so there is one table)
+# Sigstore / evidence (annotation keys and predicate types: attest.evidence.table)
 SIGSTORE_BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+# Older bundle versions a reader may meet (cosign and sigstore-js wrote them before v0.3).
+SIGSTORE_BUNDLE_LEGACY = (
+    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2",
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
+)
+INTOTO_JSON = "application/vnd.in-toto+json"  # an in-toto statement; also the DSSE payload type
+CYCLONEDX_JSON = "application/vnd.cyclonedx+json"
+SPDX_JSON = "application/spdx+json"
+MOT_YAML = "application/yaml"  # the MOF document (a Model Openness Tool YAML)
+MOT_YAML_ARTIFACT_TYPE = "application/vnd.attest.mof.config.v1+yaml"
+MARKDOWN = "text/markdown"
+HTML = "text/html"
+ANNOTATION_TITLE = "org.opencontainers.image.title"
+# Plain OCI image parts (an OPA policy bundle is an image: config {} and a tar+gzip layer).
+OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER_TAR_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 # Notary Project (notation) signatures: the referrer's artifactType, or its config.mediaType in
 # the legacy form; one layer, the envelope (JWS or COSE); the signed payload's type.

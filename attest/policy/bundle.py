@@ -1,10 +1,8 @@
-"""Policies as OPA bundles in OCI registries: ``attest policy push DIR REF`` and ``--policy REF``.
+"""Policies as OPA bundles, as data: build one from a directory, read one back as a Policy.
 
-The artifact is what OPA's OCI downloader reads: an image manifest whose config is
-``application/vnd.oci.image.config.v1+json`` = ``{}`` and whose first
-``application/vnd.oci.image.layer.v1.tar+gzip`` layer is a standard bundle (``.manifest`` with
-``roots``, ``rego_version: 1`` and ``revision``; data files; ``*.rego``). One layer, not one per
-file as conftest pushes them (OPA cannot read those).
+A bundle is a standard OPA tarball (``.manifest`` with ``roots``, ``rego_version: 1`` and
+``revision``; data files; ``*.rego``). Pushing it to and pulling it from a registry (``attest
+policy push DIR REF``, ``--policy REF``) is a flow: :mod:`attest.flows.policy_bundle`.
 
 The tarball is reproducible: entries sorted, mtime 0, uid/gid 0, no owner names, mode 0644, a
 gzip header without name or time. Pushing the same directory twice gives the same digest.
@@ -23,10 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from attest.errors import InputError, UsageError
-from attest.oci import mediatypes as mt
-from attest.oci.reference import parse_reference
-from attest.oci.store import Descriptor, Store
-from attest.oci.stores import StoreOptions, open_store
 from attest.policy.engine import package_of
 from attest.policy.loader import (
     DATA_FILES,
@@ -40,13 +34,7 @@ from attest.policy.loader import (
     parse_data_file,
 )
 
-BUNDLE_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
-BUNDLE_CONFIG = "application/vnd.oci.image.config.v1+json"
-BUNDLE_CONFIG_BYTES = b"{}"
-ANNOTATION_TITLE = "org.opencontainers.image.title"
-BUNDLE_FILENAME = "bundle.tar.gz"
 MANIFEST_FILE = ".manifest"
-DEFAULT_TAG = "latest"
 # A policy bundle is text; these bound what a hostile artifact can make us read.
 MAX_BUNDLE_BYTES = 32 * 1024 * 1024
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024
@@ -185,99 +173,7 @@ def _text(name: str, raw: bytes) -> str:
         raise InputError(f"{name}: not UTF-8 text") from None
 
 
-# -- push ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PushedBundle:
-    reference: str  # REF@sha256:... of the manifest
-    manifest: Descriptor
-    layer: Descriptor
-    bundle: Bundle
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "reference": self.reference,
-            "digest": self.manifest.digest,
-            "mediaType": self.manifest.media_type,
-            "layer": self.layer.to_dict(),
-            "revision": self.bundle.manifest["revision"],
-            "roots": self.bundle.manifest["roots"],
-            "files": list(self.bundle.files),
-        }
-
-
-def bundle_manifest(bundle: Bundle, annotations: dict[str, str] | None = None) -> bytes:
-    """The OCI image manifest of a bundle (exact bytes; digest is computed over them)."""
-    config = Descriptor.for_bytes(BUNDLE_CONFIG, BUNDLE_CONFIG_BYTES)
-    layer = _layer_descriptor(bundle)
-    manifest: dict[str, Any] = {
-        "schemaVersion": 2,
-        "mediaType": mt.OCI_MANIFEST,
-        "config": config.to_dict(),
-        "layers": [layer.to_dict()],
-    }
-    if annotations:
-        manifest["annotations"] = dict(sorted(annotations.items()))
-    return json.dumps(manifest, separators=(",", ":")).encode()
-
-
-def _layer_descriptor(bundle: Bundle) -> Descriptor:
-    return Descriptor.for_bytes(
-        BUNDLE_LAYER, bundle.data, annotations={ANNOTATION_TITLE: BUNDLE_FILENAME}
-    )
-
-
-def push_bundle(
-    bundle: Bundle,
-    reference: str,
-    *,
-    store_options: StoreOptions | None = None,
-    annotations: dict[str, str] | None = None,
-) -> PushedBundle:
-    """Push ``bundle`` to ``reference`` (``oci:PATH[:TAG]`` or ``HOST/REPO[:TAG]``)."""
-    ref = parse_reference(reference)
-    if ref.digest:
-        raise UsageError(f"push to a tag, not a digest: {reference}")
-    tag = ref.tag or DEFAULT_TAG
-    store = open_store(ref, store_options, create=True)
-    config = Descriptor.for_bytes(BUNDLE_CONFIG, BUNDLE_CONFIG_BYTES)
-    store.push_blob(config, io.BytesIO(BUNDLE_CONFIG_BYTES))
-    layer = _layer_descriptor(bundle)
-    store.push_blob(layer, io.BytesIO(bundle.data))
-    result = store.push_manifest(bundle_manifest(bundle, annotations), mt.OCI_MANIFEST, tag=tag)
-    return PushedBundle(
-        reference=str(ref.with_digest(result.descriptor.digest)),
-        manifest=result.descriptor,
-        layer=layer,
-        bundle=bundle,
-    )
-
-
-# -- pull ---------------------------------------------------------------------------------------
-
-
-def fetch_bundle(store: Store, target: str) -> tuple[Descriptor, bytes]:
-    """The manifest descriptor and bundle bytes of the artifact ``target`` names: its first
-    tar+gzip layer, as OPA's OCI downloader takes it."""
-    manifest = store.get_manifest(target, accept=(mt.OCI_MANIFEST,))
-    doc = manifest.json()
-    layers = doc.get("layers")
-    if doc.get("mediaType", mt.OCI_MANIFEST) != mt.OCI_MANIFEST or not isinstance(layers, list):
-        raise InputError(f"{store.location}@{manifest.descriptor.digest} is not an image manifest")
-    for entry in layers:
-        if isinstance(entry, dict) and entry.get("mediaType") == BUNDLE_LAYER:
-            layer = Descriptor.from_dict(entry)
-            break
-    else:
-        raise InputError(
-            f"{store.location}@{manifest.descriptor.digest} holds no {BUNDLE_LAYER} layer: "
-            "not a policy bundle",
-            hint="publish policies with `attest policy push DIR REF`",
-        )
-    if layer.size > MAX_BUNDLE_BYTES:
-        raise InputError(f"policy bundle layer of {layer.size} bytes exceeds {MAX_BUNDLE_BYTES}")
-    return manifest.descriptor, store.fetch_blob(layer)
+# -- read ---------------------------------------------------------------------------------------
 
 
 def read_bundle(data: bytes) -> dict[str, bytes]:
@@ -328,21 +224,3 @@ def policy_from_bundle(
     if not modules:
         raise InputError(f"policy bundle {origin} holds no .rego modules")
     return Policy(modules=modules, data=data, origin=origin, digest=digest)
-
-
-def pull_policy(
-    reference: str, *, include_tests: bool = False, store_options: StoreOptions | None = None
-) -> Policy:
-    """``--policy REF``: the bundle at ``reference`` as a :class:`Policy`."""
-    try:
-        ref = parse_reference(reference)
-    except UsageError:
-        raise UsageError(
-            f"--policy {reference}: no such file or directory, and not an OCI reference"
-        ) from None
-    store = open_store(ref, store_options)
-    descriptor, data = fetch_bundle(store, ref.target or DEFAULT_TAG)
-    pinned = str(ref.with_digest(descriptor.digest))
-    return policy_from_bundle(
-        read_bundle(data), origin=pinned, digest=descriptor.digest, include_tests=include_tests
-    )

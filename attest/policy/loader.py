@@ -13,6 +13,7 @@ works from a single file. The shipped entry point ``attest.main`` is not added t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -109,13 +110,14 @@ def load_policy(
     *,
     include_tests: bool = False,
     library: bool = True,
-    store_options: Any = None,
+    pull: Callable[[str, bool], Policy] | None = None,
 ) -> Policy:
     """``--policy DIR|FILE|REF``; None means the shipped library.
 
     A path that exists is read from disk; anything else must be an OCI reference
     (``oci:PATH[:TAG|@DIGEST]`` or ``HOST/REPO[:TAG|@DIGEST]``) to a bundle pushed with
-    ``attest policy push``.
+    ``attest policy push``, which ``pull(reference, include_tests)`` fetches (this layer
+    touches no registry: :func:`attest.flows.policy.resolve_policy` hands the puller in).
     """
     if spec is None:
         return builtin_policy(include_tests=include_tests)
@@ -124,12 +126,10 @@ def load_policy(
         policy = read_policy_dir(path, include_tests=include_tests)
     elif path.is_file():
         policy = read_policy_file(path)
-    elif _looks_like_path(str(spec)):
+    elif _looks_like_path(str(spec)) or pull is None:
         raise UsageError(f"--policy {spec}: no such file or directory")
     else:
-        from attest.policy.bundle import pull_policy
-
-        policy = pull_policy(str(spec), include_tests=include_tests, store_options=store_options)
+        policy = pull(str(spec), include_tests)
     return with_library(policy) if library else policy
 
 

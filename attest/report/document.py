@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from attest import __version__
+from attest.mof.classes import roman
 from attest.report.evidence import EvidenceSet, StatementEvidence
 from attest.stages.sbom import cyclonedx, spdx2, spdx3
 
@@ -21,7 +22,6 @@ PROVENANCE = "https://slsa.dev/provenance/v1"
 MODEL_CARD = "https://attest.dev/model-card/v1"
 DATA_CARD = "https://attest.dev/data-card/v1"
 SBOMS = (cyclonedx.PREDICATE_TYPE, spdx2.SPDX2_PREDICATE_TYPE, spdx3.SPDX3_PREDICATE_TYPE)
-ROMAN = {3: "III", 2: "II", 1: "I"}
 
 
 def build_document(evidence: EvidenceSet, *, now: datetime | None = None) -> dict[str, Any]:
@@ -209,7 +209,7 @@ def _mof(s: StatementEvidence | None) -> dict[str, Any] | None:
     advice = None
     if nxt:
         advice = {
-            "class": ROMAN.get(nxt.get("class")) if isinstance(nxt.get("class"), int) else None,
+            "class": roman(nxt.get("class")),
             "label": nxt.get("label"),
             "needs": [{"id": n.get("id"), "name": names.get(n.get("id")), "status": n.get("status")}
                       for n in nxt.get("needs", []) if isinstance(n, dict)],  # fmt: skip
@@ -217,7 +217,7 @@ def _mof(s: StatementEvidence | None) -> dict[str, Any] | None:
     cls = p.get("class")
     return {
         **_origin(s),
-        "class": ROMAN.get(cls) if isinstance(cls, int) else None,
+        "class": roman(cls),
         "label": p.get("label"),
         "frameworkVersion": (p.get("framework") or {}).get("version"),
         "progress": {str(k): v for k, v in (p.get("progress") or {}).items()

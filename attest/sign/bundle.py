@@ -21,14 +21,6 @@ from attest.errors import InputError
 from attest.oci import mediatypes as mt
 from attest.sign.dsse import Envelope
 
-BUNDLE_MEDIA_TYPE = mt.SIGSTORE_BUNDLE_V03
-# Older bundle versions a reader may meet (cosign and sigstore-js wrote them before v0.3).
-LEGACY_BUNDLE_MEDIA_TYPES = (
-    "application/vnd.dev.sigstore.bundle+json;version=0.1",
-    "application/vnd.dev.sigstore.bundle+json;version=0.2",
-    "application/vnd.dev.sigstore.bundle+json;version=0.3",
-)
-
 BundleKind = Literal["key", "keyless"]
 
 
@@ -50,7 +42,7 @@ class BundleInfo:
 def key_bundle(envelope: Envelope, hint: str) -> dict[str, Any]:
     """A v0.3 bundle around ``envelope`` naming its key by ``hint``; no Fulcio, no Rekor."""
     return {
-        "mediaType": BUNDLE_MEDIA_TYPE,
+        "mediaType": mt.SIGSTORE_BUNDLE_V03,
         "verificationMaterial": {"publicKey": {"hint": hint}, "tlogEntries": []},
         "dsseEnvelope": envelope.to_dict(),
     }
@@ -67,7 +59,7 @@ def parse_bundle(data: bytes) -> BundleInfo:
     if not isinstance(obj, dict):
         raise InputError("Sigstore bundle is not a JSON object")
     media_type = obj.get("mediaType")
-    if media_type != BUNDLE_MEDIA_TYPE and media_type not in LEGACY_BUNDLE_MEDIA_TYPES:
+    if media_type != mt.SIGSTORE_BUNDLE_V03 and media_type not in mt.SIGSTORE_BUNDLE_LEGACY:
         raise InputError(f"not a Sigstore bundle (mediaType {media_type!r})")
     if "dsseEnvelope" not in obj:
         raise InputError("Sigstore bundle holds no DSSE envelope (a message signature?)")

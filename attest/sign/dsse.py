@@ -14,8 +14,7 @@ from typing import Any
 
 from attest import jsonio
 from attest.errors import InputError
-
-INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+from attest.oci import mediatypes as mt
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -77,9 +76,9 @@ class Envelope:
 
     def statement(self) -> dict[str, Any]:
         """The in-toto statement the envelope carries (payload type checked)."""
-        if self.payload_type != INTOTO_PAYLOAD_TYPE:
+        if self.payload_type != mt.INTOTO_JSON:
             raise InputError(
-                f"DSSE payload type is {self.payload_type!r}, not {INTOTO_PAYLOAD_TYPE!r}"
+                f"DSSE payload type is {self.payload_type!r}, not {mt.INTOTO_JSON!r}"
             )
         obj = jsonio.loads(self.payload, "DSSE payload")
         if not isinstance(obj, dict):

@@ -19,12 +19,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from attest.errors import InputError, VerificationError
+from attest.evidence import table
+from attest.intoto import statement_bytes, validate_statement
+from attest.oci import mediatypes as mt
 from attest.sign.bundle import bundle_bytes, key_bundle, parse_bundle
 from attest.sign.checks import check_statement
-from attest.sign.dsse import INTOTO_PAYLOAD_TYPE, DsseSignature, Envelope
+from attest.sign.dsse import DsseSignature, Envelope
 from attest.sign.keys import public_der, public_pem
-from attest.sign.oms import OMS_PREDICATE_TYPE
-from attest.stages.statement import statement_bytes, validate_statement
 
 SignerKind = Literal["key", "dev-key"]
 
@@ -71,15 +72,15 @@ class KeySigner:
 
     def sign_payload(self, payload: bytes, hint_style: str = "sigstore") -> bytes:
         """A bundle around the DSSE signature of ``payload`` (an in-toto statement's bytes)."""
-        envelope = Envelope(payload, INTOTO_PAYLOAD_TYPE, ())
+        envelope = Envelope(payload, mt.INTOTO_JSON, ())
         sig = self._key.sign(envelope.pae(), ec.ECDSA(_hash_for(self.public_key)))
-        signed = Envelope(payload, INTOTO_PAYLOAD_TYPE, (DsseSignature(sig),))
+        signed = Envelope(payload, mt.INTOTO_JSON, (DsseSignature(sig),))
         hint = model_signing_hint(self.public_key) if hint_style == "model_signing" else self.hint
         return bundle_bytes(key_bundle(signed, hint))
 
 
 def _hint_style(statement: dict[str, Any]) -> str:
-    return "model_signing" if statement.get("predicateType") == OMS_PREDICATE_TYPE else "sigstore"
+    return "model_signing" if statement.get("predicateType") == table.OMS else "sigstore"
 
 
 def verify_key_bundle(
@@ -108,7 +109,7 @@ def verify_key_bundle(
             f"this key is {key_hint(public_key)})"
         )
     envelope = info.envelope
-    if envelope.payload_type != INTOTO_PAYLOAD_TYPE:
+    if envelope.payload_type != mt.INTOTO_JSON:
         raise VerificationError(f"DSSE payload type {envelope.payload_type!r} is not in-toto")
     algorithm = ec.ECDSA(_hash_for(public_key))
     for sig in envelope.signatures:

@@ -32,9 +32,9 @@ from sigstore.verify import Verifier, policy
 from sigstore.verify.policy import VerificationPolicy
 
 from attest.errors import InputError, RegistryError, UsageError, VerificationError
+from attest.intoto import statement_bytes, validate_statement
+from attest.oci import mediatypes as mt
 from attest.sign.checks import check_statement
-from attest.sign.dsse import INTOTO_PAYLOAD_TYPE
-from attest.stages.statement import statement_bytes, validate_statement
 
 try:  # plain Exceptions in sigstore-python's private client modules
     from sigstore._internal.fulcio.client import ExpiredCertificate, FulcioClientError
@@ -264,7 +264,7 @@ def verify_keyless_bundle(
         payload_type, payload = verifier.verify_dsse(bundle, verification_policy)
     except SigstoreError as e:
         raise VerificationError(f"Sigstore verification failed: {e}") from None
-    if payload_type != INTOTO_PAYLOAD_TYPE:
+    if payload_type != mt.INTOTO_JSON:
         raise VerificationError(f"DSSE payload type {payload_type!r} is not in-toto")
     try:
         statement = json.loads(payload)

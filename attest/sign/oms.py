@@ -21,12 +21,12 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from attest.errors import InputError
+from attest.evidence import table
+from attest.intoto import validate_statement
 from attest.oci.modelpack import Subject
-from attest.stages.statement import Evidence, validate_statement
 
 log = logging.getLogger(__name__)
 
-OMS_PREDICATE_TYPE = "https://model_signing/signature/v1.0"
 DEFAULT_SIGNATURE_NAME = "model.sig"
 # model_signing ignores these by default when it hashes a directory (hashing.Config).
 GIT_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
@@ -94,7 +94,7 @@ def oms_statement(
         "subject": [
             {"name": name or default_model_name(subject), "digest": {"sha256": root.hexdigest()}}
         ],
-        "predicateType": OMS_PREDICATE_TYPE,
+        "predicateType": table.OMS,
         "predicate": {
             "serialization": {
                 "method": "files",
@@ -107,10 +107,3 @@ def oms_statement(
     }
     validate_statement(statement)
     return statement
-
-
-def oms_evidence(
-    subject: Subject, *, name: str | None = None, signature_name: str = DEFAULT_SIGNATURE_NAME
-) -> Evidence:
-    """The OMS statement as evidence to sign and attach (no document: the statement is all)."""
-    return Evidence(statement=oms_statement(subject, name=name, signature_name=signature_name))

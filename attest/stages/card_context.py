@@ -21,6 +21,7 @@ from attest.facts.card import card_license
 from attest.facts.licenses import HF_LICENSE_REFS
 from attest.facts.model import DatasetFact, ModelFacts
 from attest.humanize import human_size
+from attest.mof.classes import ROMAN
 from attest.stages.card_spec import (
     SectionSpec,
     match_section,
@@ -30,7 +31,6 @@ from attest.stages.card_spec import (
 )
 from attest.stages.sbom.cyclonedx import architecture_family
 
-ROMAN = {3: "III", 2: "II", 1: "I"}
 _HF_IDS = {ref: hf_id for hf_id, ref in HF_LICENSE_REFS.items()}
 # Model card front matter keys in the order the Hub's template lists them; others follow.
 _MODEL_KEY_ORDER = ("license", "license_name", "license_link", "language", "library_name",

@@ -12,12 +12,12 @@ import hashlib
 
 from attest.facts.model import ModelFacts
 from attest.mof import MofReport, dump_mot_yaml, mof_config_from_facts, score
+from attest.mof.classes import ROMAN
 from attest.stages.statement import Evidence, make_statement
 
 PREDICATE_TYPE = "https://attest.dev/mof/v1"
 MOT_YAML_MEDIA_TYPE = "application/yaml"
 MOT_YAML_ARTIFACT_TYPE = "application/vnd.attest.mof.config.v1+yaml"
-ROMAN = {3: "III", 2: "II", 1: "I"}
 
 
 def mof_report(facts: ModelFacts) -> MofReport:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from attest.mof.classes import roman
 from attest.stages.mof import PREDICATE_TYPE as MOF
 from attest.stages.sbom import cyclonedx, spdx2, spdx3
 
-ROMAN = {3: "III", 2: "II", 1: "I"}
 SBOM_READERS = {
     cyclonedx.PREDICATE_TYPE: cyclonedx.cyclonedx_to_facts,
     spdx2.SPDX2_PREDICATE_TYPE: spdx2.spdx2_to_facts,
@@ -26,7 +26,7 @@ def summarize(predicate_type: str | None, predicate: Any) -> dict[str, Any]:
             return _sbom(SBOM_READERS[predicate_type](predicate))
         if predicate_type == MOF:
             cls = predicate.get("class")
-            return {"class": ROMAN.get(cls) if isinstance(cls, int) else None,
+            return {"class": roman(cls),
                     "progress": predicate.get("progress", {})}  # fmt: skip
         if predicate_type == PROVENANCE:
             return _provenance(predicate)

@@ -26,17 +26,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from attest import __version__, jsonio
 from attest.errors import InputError, UsageError, VerificationError
+from attest.evidence import table
+from attest.intoto import validate_statement
 from attest.oci import mediatypes as mt
 from attest.oci.referrers import Referrer, ReferrersMode, discover
 from attest.oci.store import Descriptor, Store
-from attest.publish import STATEMENT_MEDIA_TYPE
 from attest.sign.bundle import parse_bundle
 from attest.sign.key_signer import key_hint, model_signing_hint, verify_key_bundle
 from attest.sign.keyless import certificate_identity, verify_keyless_bundle
 from attest.sign.keys import dev_key_path, load_public_key
-from attest.sign.oms import OMS_PREDICATE_TYPE
-from attest.sign.publish import ANNOTATION_BUNDLE_PREDICATE_TYPE, ANNOTATION_STATEMENT_DIGEST
-from attest.stages.statement import validate_statement
 from attest.verify.documents import check_vouched
 from attest.verify.identity import IdentityPolicy
 from attest.verify.notation.referrer import verify_notation_referrer
@@ -45,7 +43,6 @@ from attest.verify.report import ReferrerResult, SignatureResult, VerificationRe
 from attest.verify.summaries import summarize
 
 log = logging.getLogger(__name__)
-PREDICATE_ANNOTATION = "dev.attest.predicate-type"
 
 
 @dataclass
@@ -110,7 +107,7 @@ def verify_subject(
         elif ref.artifact_type == mt.NOTATION_SIGNATURE:
             results.append(verify_notation_referrer(store, ref, subject, reference,
                                                     options.notation))  # fmt: skip
-        elif ref.artifact_type == STATEMENT_MEDIA_TYPE:
+        elif ref.artifact_type == mt.INTOTO_JSON:
             results.append(_unsigned_statement(store, ref, subject.digest))
         else:
             result = _document(ref)
@@ -232,7 +229,7 @@ def _verify_bundle(
     oms: _OmsSubject,
 ) -> tuple[ReferrerResult, dict[str, Any] | None]:
     """The bundle's result, and its statement when (and only when) it verified."""
-    claimed = ref.annotations.get(ANNOTATION_BUNDLE_PREDICATE_TYPE)
+    claimed = ref.annotations.get(table.ANNOTATION_BUNDLE_PREDICATE_TYPE)
     result = ReferrerResult(ref.descriptor.digest, ref.artifact_type, claimed, ref.annotations)
     try:
         data = _layer_bytes(store, ref)
@@ -242,7 +239,7 @@ def _verify_bundle(
         result.signatures.append(SignatureResult(False, "unknown"))
         return result, None
     # an OMS statement is about the file tree: checked against the layers, not the manifest
-    is_oms = claimed == OMS_PREDICATE_TYPE
+    is_oms = claimed == table.OMS
     about = None if is_oms else subject_digest
     try:
         if info.kind == "keyless":
@@ -325,8 +322,8 @@ def _integrated_time(data: bytes) -> str | None:
 
 
 def _unsigned_statement(store: Store, ref: Referrer, subject_digest: str) -> ReferrerResult:
-    result = ReferrerResult(ref.descriptor.digest, ref.artifact_type,
-                            ref.annotations.get(PREDICATE_ANNOTATION), ref.annotations)  # fmt: skip
+    claimed = ref.annotations.get(table.ANNOTATION_PREDICATE_TYPE)
+    result = ReferrerResult(ref.descriptor.digest, ref.artifact_type, claimed, ref.annotations)
     try:
         statement = jsonio.loads(_layer_bytes(store, ref), "statement")
         validate_statement(statement)
@@ -344,8 +341,8 @@ def _unsigned_statement(store: Store, ref: Referrer, subject_digest: str) -> Ref
 
 def _document(ref: Referrer) -> ReferrerResult:
     """A plain document (SBOM file, card): listed; vouched for once ``_check_document`` says."""
-    return ReferrerResult(ref.descriptor.digest, ref.artifact_type,
-                          ref.annotations.get(PREDICATE_ANNOTATION), ref.annotations)  # fmt: skip
+    claimed = ref.annotations.get(table.ANNOTATION_PREDICATE_TYPE)
+    return ReferrerResult(ref.descriptor.digest, ref.artifact_type, claimed, ref.annotations)
 
 
 def _check_document(
@@ -353,7 +350,7 @@ def _check_document(
 ) -> None:
     """The annotation naming a vouching statement is a claim; it counts only when that
     statement verified and carries this document's bytes."""
-    claimed = ref.annotations.get(ANNOTATION_STATEMENT_DIGEST)
+    claimed = ref.annotations.get(table.ANNOTATION_STATEMENT)
     if not claimed:
         return
     result.summary = {"claimedStatement": claimed}

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from attest.evidence.attach import attach_statement
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.referrers import discover
 from attest.oci.store import Descriptor
 from attest.oci.stores import open_store
-from attest.publish import attach_statement
 from attest.sign.keys import dev_key_path
 from attest.stages.statement import Evidence
 from tests.helpers import REPO_ROOT, make_model_dir, run_attest
@@ -254,7 +254,7 @@ def test_our_own_oms_bundle_verifies_against_the_layers(tmp_path: Path, release,
     _ok(run_attest("sign", other, "--key", str(release["key"]), "--oms"))
     store, other_subject, other_refs = _referrers(other)
     stolen = next(r for r in other_refs if r.artifact_type == mt.SIGSTORE_BUNDLE_V03)
-    from attest.sign.publish import attach_bundle
+    from attest.evidence.attach import attach_bundle
 
     _, subject, _ = _referrers(ref)
     stolen_bytes = store.fetch_blob(Descriptor.from_dict(stolen.manifest["layers"][0]))

@@ -10,17 +10,18 @@ from typing import Any
 
 from attest.facts.gather import facts_for_subject
 from attest.facts.model import ModelFacts
+from attest.flows.policy import evaluate_policy
+from attest.flows.publish import publish_evidence
+from attest.mof.classes import roman
 from attest.oci import mediatypes as mt
 from attest.oci.modelpack import PackResult, pack, read_subject
 from attest.oci.referrers import ReferrersMode
 from attest.oci.store import Descriptor, Store
-from attest.policy.cli_glue import evaluate_policy
-from attest.publish import publish_evidence
 from attest.sign.key_signer import KeySigner
 from attest.sign.keyless import KeylessSigner
 from attest.sign.signer import Signer
 from attest.stages.cards import card_evidence
-from attest.stages.mof import ROMAN, mof_evidence, mof_report
+from attest.stages.mof import mof_evidence, mof_report
 from attest.stages.provenance import provenance_evidence
 from attest.stages.sbom.stage import run_sbom_stage
 from attest.stages.statement import Evidence
@@ -128,7 +129,7 @@ def run_pipeline(
         stages.append(outcome)
     if signer is None:
         stages.append(StageOutcome("sign", "skipped", "--no-sign: evidence attached unsigned"))
-        return RunResult(packed, facts, stages, mof_class=ROMAN.get(report.mof_class or 0))
+        return RunResult(packed, facts, stages, mof_class=roman(report.mof_class))
     stages.append(StageOutcome("sign", "ok", signer.describe()))
     verification, decision = self_check(
         store, subject_desc, str(reference or subject.reference), signer, policy=policy,
@@ -150,7 +151,7 @@ def run_pipeline(
             {"code": f.code, "msg": f.msg, "level": "violation"} for f in decision.violations
         ] + [{"code": f.code, "msg": f.msg, "level": "warning"} for f in decision.warnings]
         stages.append(policy_stage)
-    return RunResult(packed, facts, stages, mof_class=ROMAN.get(report.mof_class or 0))
+    return RunResult(packed, facts, stages, mof_class=roman(report.mof_class))
 
 
 def self_check(

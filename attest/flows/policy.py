@@ -1,17 +1,35 @@
-"""What the ``attest verify --policy``, ``attest policy test`` and ``attest policy push``
-commands call: option values in, results out; no click here (cli.py stays a thin shell)."""
+"""What ``attest verify --policy``, ``attest policy test`` and ``attest policy push`` call:
+option values in, results out; no click here (the CLI stays a thin shell). The one place a
+``--policy REF`` is pulled from a registry (``attest.policy`` itself touches none)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from attest.flows.policy_bundle import PushedBundle, pull_policy, push_bundle
 from attest.oci.stores import StoreOptions
-from attest.policy.bundle import PushedBundle, build_bundle, push_bundle
+from attest.policy.bundle import build_bundle
 from attest.policy.decision import Decision, evaluate
 from attest.policy.engine import DEFAULT_ENGINE, create_engine
-from attest.policy.loader import load_params, load_policy
+from attest.policy.loader import Policy, load_params, load_policy
 from attest.policy.testing import TestReport, run_tests
+
+
+def resolve_policy(
+    spec: str | Path | None,
+    *,
+    include_tests: bool = False,
+    library: bool = True,
+    store_options: StoreOptions | None = None,
+) -> Policy:
+    """``--policy DIR|FILE|REF`` (None: the built-in library), pulling a REF with
+    ``store_options``."""
+
+    def pull(reference: str, tests: bool) -> Policy:
+        return pull_policy(reference, include_tests=tests, store_options=store_options)
+
+    return load_policy(spec, include_tests=include_tests, library=library, pull=pull)
 
 
 def evaluate_policy(
@@ -29,7 +47,7 @@ def evaluate_policy(
     """``--policy DIR|FILE|REF`` (None: the built-in policy) with ``--params FILE`` over a
     VerificationReport. The caller decides what violations mean (see ``Decision.failed``)."""
     options = StoreOptions(plain_http=plain_http, insecure=insecure)
-    policy = load_policy(policy_source, store_options=options)
+    policy = resolve_policy(policy_source, store_options=options)
     parameters = load_params(params)
     if mode == "off":
         return evaluate(report, policy, parameters, mode=mode, entrypoint=entrypoint)
@@ -53,7 +71,7 @@ def run_policy_tests(
 ) -> TestReport:
     """``attest policy test DIR``: the Rego unit tests of a policy (None: the built-in one)."""
     options = StoreOptions(plain_http=plain_http, insecure=insecure)
-    policy = load_policy(source, include_tests=True, store_options=options)
+    policy = resolve_policy(source, include_tests=True, store_options=options)
     rego = create_engine(engine, opa_url=opa_url)
     try:
         return run_tests(policy, engine=rego, match=match)
