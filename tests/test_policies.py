@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from attest.errors import InputError, UsageError, VerificationError
+from attest.flows.policy import resolve_policy
 from attest.policy.decision import Decision, check, evaluate
 from attest.policy.engine import PolicyError, create_engine
 from attest.policy.loader import (
@@ -426,7 +427,9 @@ def test_loader_refusals(tmp_path: Path) -> None:
         with pytest.raises(UsageError, match="no such file or directory"):
             load_policy(missing)
     with pytest.raises(UsageError, match="not an OCI reference"):
-        load_policy("registry.example/Bad Ref")
+        resolve_policy("registry.example/Bad Ref")
+    with pytest.raises(UsageError, match="no such file"):  # the loader alone pulls nothing
+        load_policy("registry.example/policy:v1")
     (tmp_path / "p.rego").write_text("package p\n")
     (tmp_path / "data.json").write_text('{"k": 1}')
     (tmp_path / "data.yaml").write_text("k: 2\n")
