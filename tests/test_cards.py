@@ -21,6 +21,8 @@ from jsonschema import Draft202012Validator
 
 from attest.errors import UsageError
 from attest.evidence.attach import attach_document
+from attest.evidence.table import DATA_CARD as DATA_CARD_PREDICATE_TYPE
+from attest.evidence.table import MODEL_CARD as MODEL_CARD_PREDICATE_TYPE
 from attest.facts.card import card_license, parse_card, split_front_matter
 from attest.facts.gather import facts_for_directory, facts_for_reference
 from attest.facts.model import ModelFacts
@@ -32,8 +34,6 @@ from attest.stages.card_context import model_title
 from attest.stages.card_lint import same_license
 from attest.stages.card_spec import strip_generated
 from attest.stages.cards import (
-    DATA_CARD_PREDICATE_TYPE,
-    MODEL_CARD_PREDICATE_TYPE,
     card_evidence,
     predicate_errors,
     predicate_schema,

@@ -13,13 +13,13 @@ import pytest
 from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
 
 from attest.errors import UsageError
+from attest.evidence.table import SLSA_PROVENANCE as PREDICATE_TYPE
 from attest.facts.gather import facts_for_directory
 from attest.facts.model import ModelFacts, SubjectInfo
 from attest.intoto import statement_bytes
 from attest.stages.provenance import (
     GITHUB_BUILD_TYPE,
     LOCAL_BUILD_TYPE,
-    PREDICATE_TYPE,
     build_provenance,
     clean_remote_url,
     provenance_evidence,

@@ -21,6 +21,7 @@ from referencing.jsonschema import DRAFT7
 
 from attest import __version__
 from attest.errors import InputError, InternalError
+from attest.evidence.table import CYCLONEDX as PREDICATE_TYPE
 from attest.facts.model import (
     CardFacts,
     DatasetFact,
@@ -32,14 +33,9 @@ from attest.facts.model import (
     SubjectInfo,
     WeightFacts,
 )
+from attest.oci.mediatypes import CYCLONEDX_JSON as MEDIA_TYPE
 from attest.stages.sbom import cyclonedx as cdx
-from attest.stages.sbom.cyclonedx import (
-    MEDIA_TYPE,
-    PREDICATE_TYPE,
-    build_cyclonedx,
-    cyclonedx_to_facts,
-    schema_errors,
-)
+from attest.stages.sbom.cyclonedx import build_cyclonedx, cyclonedx_to_facts, schema_errors
 from attest.stages.sbom.stage import document_bytes
 
 MT = "application/vnd.cncf.model"

@@ -29,6 +29,7 @@ from attest.stages.sbom.spdx3 import (
     spdx3_to_facts,
     validate_spdx3,
 )
+from attest.stages.sbom.stage import FORMATS
 from tests.sbom_fixtures import (
     CREATED_AT,
     FULL_FILES,
@@ -504,8 +505,8 @@ def test_summary_of_the_full_model(full: Any) -> None:
 
 
 def test_constants() -> None:
-    assert spdx2.SPDX2_MEDIA_TYPE == spdx3.SPDX3_MEDIA_TYPE == "application/spdx+json"
-    assert spdx2.SPDX2_PREDICATE_TYPE == "https://spdx.dev/Document/v2.3"
-    assert spdx3.SPDX3_PREDICATE_TYPE == "https://spdx.dev/Document/v3"
+    assert FORMATS["spdx"].media_type == FORMATS["spdx3"].media_type == "application/spdx+json"
+    assert FORMATS["spdx"].predicate_type == "https://spdx.dev/Document/v2.3"
+    assert FORMATS["spdx3"].predicate_type == "https://spdx.dev/Document/v3"
     assert spdx3.SPDX3_ANNOTATIONS == {"org.spdx.version": "3.0.1"}
     assert spdx2.SPDX2_ANNOTATIONS == {"org.spdx.version": "2.3"}

@@ -34,13 +34,13 @@ from attest.admission.config import ProviderConfig, RegistrySettings
 from attest.admission.metrics import Metrics
 from attest.admission.prefetch import PrefetchedStore
 from attest.errors import AttestError, NotFoundError, UsageError
+from attest.evidence import table
 from attest.oci import mediatypes as mt
 from attest.oci.reference import Reference, parse_reference
 from attest.oci.registry import RegistryStore
 from attest.policy.decision import evaluate
 from attest.policy.engine import create_engine
 from attest.policy.loader import Policy
-from attest.stages.mof import PREDICATE_TYPE as MOF_PREDICATE
 from attest.verify.report import VerificationReport
 from attest.verify.verifier import VerifyOptions, verify_subject
 
@@ -141,7 +141,7 @@ def bounded_report(doc: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
 
 def mof_class(report: VerificationReport) -> str | None:
     for r in report.verified:
-        if r.predicate_type == MOF_PREDICATE and isinstance(r.summary.get("class"), str):
+        if r.predicate_type == table.MOF and isinstance(r.summary.get("class"), str):
             return str(r.summary["class"])
     return None
 

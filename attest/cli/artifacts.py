@@ -19,6 +19,7 @@ from attest.cli.common import (
 )
 from attest.errors import UsageError
 from attest.humanize import human_size
+from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.stores import DEFAULT_TAG, resolve_target
 
@@ -246,7 +247,7 @@ def attach(
         media_type or _guess_media_type(file),
         sha256_file(file),
         file.stat().st_size,
-        annotations={"org.opencontainers.image.title": file.name},
+        annotations={mt.ANNOTATION_TITLE: file.name},
     )
     desc = attach_blob(
         store,

@@ -18,23 +18,19 @@ from typing import Any
 import requests
 
 from attest.errors import InputError, RegistryError, VerificationError
+from attest.evidence import table
 from attest.flows.verify import VerifyOutcome
 from attest.oci.modelpack import ModelLayer, parse_subject
-from attest.stages.mof import PREDICATE_TYPE as MOF
-from attest.stages.sbom.cyclonedx import PREDICATE_TYPE as CYCLONEDX
-from attest.stages.sbom.spdx2 import SPDX2_PREDICATE_TYPE as SPDX2
-from attest.stages.sbom.spdx3 import SPDX3_PREDICATE_TYPE as SPDX3
-from attest.verify.summaries import PROVENANCE
 
 log = logging.getLogger(__name__)
 
 PREFIXES = ("/api/model_registry/v1", "/api/model_registry/v1alpha3")
 EVIDENCE_KEYS = {  # custom property -> the predicate type whose verified referrer it records
-    "attest.sbom.cyclonedx": CYCLONEDX,
-    "attest.sbom.spdx": SPDX2,
-    "attest.sbom.spdx3": SPDX3,
-    "attest.mof": MOF,
-    "attest.provenance": PROVENANCE,
+    "attest.sbom.cyclonedx": table.CYCLONEDX,
+    "attest.sbom.spdx": table.SPDX2,
+    "attest.sbom.spdx3": table.SPDX3,
+    "attest.mof": table.MOF,
+    "attest.provenance": table.SLSA_PROVENANCE,
 }
 # the format version when the weights do not say one (the registry requires a value)
 DEFAULT_FORMAT_VERSION = "1"

@@ -14,6 +14,7 @@ from typing import Any
 
 from attest import jsonio
 from attest.errors import InputError
+from attest.evidence import table
 from attest.flows.verify import VerifyRequest, verify_reference
 from attest.oci import mediatypes as mt
 from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
@@ -26,9 +27,6 @@ from attest.verify.verifier import VerifyOptions
 
 log = logging.getLogger(__name__)
 
-TITLE = "org.opencontainers.image.title"
-PREDICATE_ANNOTATION = "dev.attest.predicate-type"
-STATEMENT_ANNOTATION = "dev.attest.statement.digest"
 MAX_CARD = 1024 * 1024  # a Markdown card read for its summary paragraph
 
 
@@ -188,14 +186,15 @@ def _fingerprints(options: VerifyOptions) -> dict[str, str]:
 def _document(referrer: Referrer | None, result: ReferrerResult) -> DocumentEvidence:
     layers = (referrer.manifest.get("layers") or []) if referrer else []
     layer = layers[0] if len(layers) == 1 and isinstance(layers[0], dict) else {}
+    notes = result.annotations
     return DocumentEvidence(
         digest=result.digest,
         media_type=result.artifact_type,
-        title=result.annotations.get(TITLE),
-        predicate_type=result.annotations.get(PREDICATE_ANNOTATION) or result.predicate_type,
+        title=notes.get(mt.ANNOTATION_TITLE),
+        predicate_type=notes.get(table.ANNOTATION_PREDICATE_TYPE) or result.predicate_type,
         layer_digest=layer.get("digest"),
         size=layer.get("size"),
-        statement=result.annotations.get(STATEMENT_ANNOTATION),
+        statement=notes.get(table.ANNOTATION_STATEMENT),
     )
 
 
@@ -214,7 +213,7 @@ def _vouch(
         if result is None or not doc.statement or result.summary.get("statement") != doc.statement:
             continue
         documents[i] = DocumentEvidence(**{**doc.__dict__, "vouched": True})
-        if doc.media_type == "text/markdown":
+        if doc.media_type == mt.MARKDOWN:
             try:
                 text = _layer(store, found.get(doc.digest), MAX_CARD).decode("utf-8", "replace")
             except InputError:
@@ -235,9 +234,7 @@ def collect_directory(path: Path, facts_file: Path | None = None) -> EvidenceSet
     from attest.facts.gather import facts_for_directory
     from attest.facts.safetensors import format_param_size, precision_from_dtypes
     from attest.stages.cards import card_predicate, render_card
-    from attest.stages.mof import PREDICATE_TYPE as MOF
     from attest.stages.mof import mof_report
-    from attest.stages.sbom.cyclonedx import PREDICATE_TYPE as CDX
     from attest.stages.sbom.cyclonedx import build_cyclonedx
 
     facts = facts_for_directory(path, facts_file)
@@ -245,9 +242,9 @@ def collect_directory(path: Path, facts_file: Path | None = None) -> EvidenceSet
     md = render_card(facts, "model", "markdown", mof).encode()
     html = render_card(facts, "model", "html", mof).encode()
     computed = [
-        StatementEvidence("", CDX, "computed", predicate=build_cyclonedx(facts)),
-        StatementEvidence("", MOF, "computed", predicate=mof),
-        StatementEvidence("", "https://attest.dev/model-card/v1", "computed",
+        StatementEvidence("", table.CYCLONEDX, "computed", predicate=build_cyclonedx(facts)),
+        StatementEvidence("", table.MOF, "computed", predicate=mof),
+        StatementEvidence("", table.MODEL_CARD, "computed",
                           predicate=card_predicate(facts, "model", mof, md, html)),
     ]  # fmt: skip
     config: dict[str, Any] = {}

@@ -13,7 +13,7 @@ from attest.mof.data import Component, Framework, framework
 from attest.mof.derive import mof_config_from_facts
 from attest.mof.mot_yaml import dump_mot_yaml, load_mot_yaml, parse_mot_yaml, to_mot_dict
 from attest.mof.render import render, render_json, render_markdown, render_text
-from attest.mof.report import ClassResult, ComponentResult, Evidence, MofReport
+from attest.mof.report import Basis, ClassResult, ComponentResult, MofReport
 from attest.mof.scoring import score
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
     "Component",
     "ComponentEntry",
     "ComponentResult",
-    "Evidence",
+    "Basis",
     "Framework",
     "MofConfig",
     "MofReport",

@@ -24,27 +24,27 @@ from attest.mof.config import ComponentEntry, MofConfig, ReleaseLicense
 from attest.mof.data import Component, Framework, framework
 from attest.mof.file_rules import dataset_component, file_components, release_type
 from attest.mof.licenses import UNLICENSED, combine, mot_license
-from attest.mof.report import Evidence
+from attest.mof.report import Basis
 
 
 @dataclass
 class _Part:
     """One piece of a component: its evidence, its own licence, and whether it is shipped."""
 
-    evidence: Evidence
+    evidence: Basis
     license: str | None = None  # the part's own licence (header, dataset licence)
-    license_evidence: Evidence | None = None
+    license_evidence: Basis | None = None
     shipped: bool = True  # in the artifact: the model's licence covers it
 
 
 @dataclass
 class _ModelLicense:
     expression: str | None
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[Basis] = field(default_factory=list)
     path: str | None = None  # the LICENSE file, when that is where it came from
 
 
-def mof_config_from_facts(facts: ModelFacts) -> tuple[MofConfig, dict[str, list[Evidence]]]:
+def mof_config_from_facts(facts: ModelFacts) -> tuple[MofConfig, dict[str, list[Basis]]]:
     """The MOF configuration of a model and, per component id, the evidence for it."""
     fw = framework()
     declared_paths, declared_licenses = _declarations(facts, fw)
@@ -67,7 +67,7 @@ def mof_config_from_facts(facts: ModelFacts) -> tuple[MofConfig, dict[str, list[
 
     model_license = _model_license(facts, files)
     entries: list[ComponentEntry] = []
-    evidence: dict[str, list[Evidence]] = {}
+    evidence: dict[str, list[Basis]] = {}
     for comp in fw.components:
         parts = _dedupe(found.get(comp.id, []))
         declared = declared_licenses.get(comp.id)
@@ -77,7 +77,7 @@ def mof_config_from_facts(facts: ModelFacts) -> tuple[MofConfig, dict[str, list[
             continue
         lic_id, notes = _choose_license(parts, declared, model_license, fw)
         lic_evidence = _license_evidence(parts, declared, model_license)
-        lic_evidence += [Evidence(kind="license", note=n) for n in notes]
+        lic_evidence += [Basis(kind="license", note=n) for n in notes]
         evidence[comp.id] = [p.evidence for p in parts] + lic_evidence
         entries.append(
             ComponentEntry(
@@ -115,7 +115,7 @@ def mof_config_from_facts(facts: ModelFacts) -> tuple[MofConfig, dict[str, list[
 
 def _declarations(
     facts: ModelFacts, fw: Framework
-) -> tuple[dict[str, list[str]], dict[str, tuple[str, Evidence]]]:
+) -> tuple[dict[str, list[str]], dict[str, tuple[str, Basis]]]:
     """attest.yaml ``components`` and ``component_licenses``, keyed by component id."""
     declared = facts.declared
     if declared is None:
@@ -123,12 +123,12 @@ def _declarations(
     paths: dict[str, list[str]] = {}
     for key, value in declared.components.items():
         paths.setdefault(_component_key(fw, key, "components", declared.path).id, []).extend(value)
-    licenses: dict[str, tuple[str, Evidence]] = {}
+    licenses: dict[str, tuple[str, Basis]] = {}
     for key, lic in declared.component_licenses.items():
         comp = _component_key(fw, key, "component_licenses", declared.path)
         licenses[comp.id] = (
             lic,
-            Evidence(
+            Basis(
                 kind="license",
                 path=declared.path,
                 source="attest.yaml component_licenses",
@@ -160,7 +160,7 @@ def _declared_file(facts: ModelFacts, files: dict[str, FileFact], comp_id: str, 
         headers = {files[p].spdx_license for p in under}
         own = next(iter(headers)) if len(headers) == 1 else None
         return _Part(
-            Evidence(kind="file", path=prefix, source=source, note=_count(len(under), "file")),
+            Basis(kind="file", path=prefix, source=source, note=_count(len(under), "file")),
             license=own,
             license_evidence=_header_evidence(files[under[0]]) if own else None,
         )
@@ -195,7 +195,7 @@ def _infer(
         add(
             "evaluation-results",
             _Part(
-                Evidence(
+                Basis(
                     kind="card",
                     path=f.path,
                     digest=f.sha256,
@@ -230,20 +230,20 @@ def _infer(
 
 def _file_part(f: FileFact, source: str) -> _Part:
     return _Part(
-        Evidence(kind="file", path=f.path, digest=f.sha256, source=source),
+        Basis(kind="file", path=f.path, digest=f.sha256, source=source),
         license=f.spdx_license,
         license_evidence=_header_evidence(f) if f.spdx_license else None,
     )
 
 
-def _header_evidence(f: FileFact) -> Evidence:
-    return Evidence(
+def _header_evidence(f: FileFact) -> Basis:
+    return Basis(
         kind="license", path=f.path, source="SPDX-License-Identifier header", note=f.spdx_license
     )
 
 
 def _url_part(url: str, source: str) -> _Part:
-    return _Part(Evidence(kind="url", path=url, source=source), shipped=False)
+    return _Part(Basis(kind="url", path=url, source=source), shipped=False)
 
 
 def _dataset_part(ds: DatasetFact, files: dict[str, FileFact]) -> tuple[str, _Part]:
@@ -252,7 +252,7 @@ def _dataset_part(ds: DatasetFact, files: dict[str, FileFact]) -> tuple[str, _Pa
     comp_id = dataset_component(ds.path or ds.name, use)
     source = f"dataset ({ds.source}{', ' + ds.use if ds.use != 'unknown' else ''})"
     lic_ev = (
-        Evidence(
+        Basis(
             kind="license",
             path=ds.url or ds.path,
             source=f"dataset licence ({ds.source})",
@@ -262,9 +262,9 @@ def _dataset_part(ds: DatasetFact, files: dict[str, FileFact]) -> tuple[str, _Pa
         else None
     )
     if f is not None:
-        ev = Evidence(kind="file", path=f.path, digest=f.sha256, source=source, note=ds.name)
+        ev = Basis(kind="file", path=f.path, digest=f.sha256, source=source, note=ds.name)
         return comp_id, _Part(ev, ds.license, lic_ev, shipped=True)
-    ev = Evidence(kind="dataset", path=ds.url, digest=ds.sha256, source=source, note=ds.name)
+    ev = Basis(kind="dataset", path=ds.url, digest=ds.sha256, source=source, note=ds.name)
     return comp_id, _Part(ev, ds.license, lic_ev, shipped=False)
 
 
@@ -290,7 +290,7 @@ def _model_license(facts: ModelFacts, files: dict[str, FileFact]) -> _ModelLicen
         return _ModelLicense(
             declared.license,
             [
-                Evidence(
+                Basis(
                     kind="license",
                     path=declared.path,
                     source="attest.yaml license",
@@ -304,7 +304,7 @@ def _model_license(facts: ModelFacts, files: dict[str, FileFact]) -> _ModelLicen
         return _ModelLicense(
             card.license,
             [
-                Evidence(
+                Basis(
                     kind="license",
                     path=card.path,
                     digest=f.sha256 if f else None,
@@ -318,7 +318,7 @@ def _model_license(facts: ModelFacts, files: dict[str, FileFact]) -> _ModelLicen
         return _ModelLicense(None)
     ids = sorted({lic.spdx_id for lic in license_files if lic.spdx_id})
     evidence = [
-        Evidence(
+        Basis(
             kind="license",
             path=lic.source,
             digest=lic.sha256,
@@ -336,13 +336,13 @@ def _part_license(part: _Part, model: _ModelLicense) -> str | None:
     return model.expression if part.shipped else None
 
 
-def _uses_model(parts: list[_Part], declared: tuple[str, Evidence] | None) -> bool:
+def _uses_model(parts: list[_Part], declared: tuple[str, Basis] | None) -> bool:
     return declared is None and any(not p.license and p.shipped for p in parts)
 
 
 def _choose_license(
     parts: list[_Part],
-    declared: tuple[str, Evidence] | None,
+    declared: tuple[str, Basis] | None,
     model: _ModelLicense,
     fw: Framework,
 ) -> tuple[str | None, list[str]]:
@@ -356,8 +356,8 @@ def _choose_license(
 
 
 def _license_evidence(
-    parts: list[_Part], declared: tuple[str, Evidence] | None, model: _ModelLicense
-) -> list[Evidence]:
+    parts: list[_Part], declared: tuple[str, Basis] | None, model: _ModelLicense
+) -> list[Basis]:
     """Where each licence that applies to the component was read."""
     if declared is not None:
         return [declared[1]]
@@ -367,8 +367,8 @@ def _license_evidence(
     return list(dict.fromkeys(evidence))
 
 
-def _unmatched_license(lic: str, declared: Evidence) -> Evidence:
-    return Evidence(
+def _unmatched_license(lic: str, declared: Basis) -> Basis:
+    return Basis(
         kind="declaration",
         path=declared.path,
         source="attest.yaml component_licenses",

@@ -7,7 +7,7 @@ import math
 import textwrap
 
 from attest.mof.classes import ROMAN
-from attest.mof.report import ComponentResult, Evidence, MofReport
+from attest.mof.report import Basis, ComponentResult, MofReport
 from attest.text import safe
 
 # What to suggest for a component without an open licence: the MOF's examples per content type.
@@ -43,7 +43,7 @@ def short_digest(digest: str | None) -> str:
     return f"{algo}:{hexpart[:12]}" if hexpart else digest[:19]
 
 
-def describe_evidence(ev: Evidence) -> str:
+def describe_evidence(ev: Basis) -> str:
     """One line saying what backs a component (digests in full are in the JSON form)."""
     if ev.kind == "license":
         if not ev.path:
@@ -171,7 +171,7 @@ def render_markdown(report: MofReport) -> str:
     out.append("")
     out.append("## Components")
     out.append("")
-    out.append("| Class | Component | Status | Licence | Evidence |")
+    out.append("| Class | Component | Status | Licence | Basis |")
     out.append("|---|---|---|---|---|")
     for comp in report.components:
         name = comp.name + ("" if comp.required else " (optional)")

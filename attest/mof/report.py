@@ -18,8 +18,9 @@ STATUSES: tuple[Status, ...] = ("included", "missing", "unlicensed", "invalid")
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """Why a component counts: a file of the model, a declaration, a card, a URL.
+class Basis:
+    """Why a component counts: a file of the model, a declaration, a card, a URL (its JSON
+    key stays ``evidence``; the type is not the signed evidence of ``attest.stages``).
 
     kind: ``file`` (path + digest of a file in the model), ``card`` (a part of the model card),
     ``url`` (a paper, a dataset page), ``dataset`` (a dataset the facts name), ``declaration``
@@ -52,7 +53,7 @@ class ComponentResult:
     license_path: str | None = None
     type_appropriate: bool | None = None  # None when not open (the question does not arise)
     substituted_by: str | None = None  # technical-report: "research-paper" stands in for it
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[Basis, ...] = ()
 
     @property
     def listed(self) -> bool:

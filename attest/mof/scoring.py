@@ -23,7 +23,7 @@ from dataclasses import replace
 from attest.mof.config import ComponentEntry, MofConfig
 from attest.mof.data import CLASSES, Component, Framework, framework
 from attest.mof.licenses import UNLICENSED
-from attest.mof.report import ClassResult, ComponentResult, Evidence, MofReport, Status
+from attest.mof.report import Basis, ClassResult, ComponentResult, MofReport, Status
 
 TECHNICAL_REPORT = "technical-report"
 RESEARCH_PAPER = "research-paper"
@@ -31,7 +31,7 @@ RESEARCH_PAPER = "research-paper"
 
 def score(
     config: MofConfig,
-    evidence: Mapping[str, Sequence[Evidence]] | None = None,
+    evidence: Mapping[str, Sequence[Basis]] | None = None,
     *,
     fw: Framework | None = None,
 ) -> MofReport:
@@ -93,7 +93,7 @@ def _component(
     entry: ComponentEntry | None,
     config: MofConfig,
     fw: Framework,
-    evidence: Sequence[Evidence] | None,
+    evidence: Sequence[Basis] | None,
     warnings: list[str],
 ) -> ComponentResult:
     if entry is None:
@@ -143,9 +143,9 @@ def _component(
     )
 
 
-def _entry_evidence(entry: ComponentEntry) -> Evidence:
+def _entry_evidence(entry: ComponentEntry) -> Basis:
     where = entry.where.replace("\\", "/").rsplit("/", 1)[-1] if entry.where else None
-    return Evidence(
+    return Basis(
         kind="declaration",
         path=entry.component_path or None,
         source=where or "MOF configuration",

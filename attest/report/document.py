@@ -12,16 +12,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from attest import __version__
+from attest.evidence import table
 from attest.mof.classes import roman
 from attest.report.evidence import EvidenceSet, StatementEvidence
-from attest.stages.sbom import cyclonedx, spdx2, spdx3
+from attest.stages.sbom import cyclonedx
 
 SCHEMA_ID = "https://attest.dev/schemas/report/v1"
-MOF = "https://attest.dev/mof/v1"
-PROVENANCE = "https://slsa.dev/provenance/v1"
-MODEL_CARD = "https://attest.dev/model-card/v1"
-DATA_CARD = "https://attest.dev/data-card/v1"
-SBOMS = (cyclonedx.PREDICATE_TYPE, spdx2.SPDX2_PREDICATE_TYPE, spdx3.SPDX3_PREDICATE_TYPE)
 
 
 def build_document(evidence: EvidenceSet, *, now: datetime | None = None) -> dict[str, Any]:
@@ -47,11 +43,11 @@ def build_document(evidence: EvidenceSet, *, now: datetime | None = None) -> dic
         "statements": [_statement(s) for s in evidence.statements],
         "documents": [_document(d) for d in evidence.documents],
         "model": _model(evidence),  # from the config blob and the SBOM, checked by type
-        "mof": section("mof", _mof, evidence.best((MOF,))),
-        "sbom": section("sbom", _sbom, evidence.best((cyclonedx.PREDICATE_TYPE,)), evidence),
-        "provenance": section("provenance", _provenance, evidence.best((PROVENANCE,))),
-        "modelCard": section("modelCard", _card, evidence.best((MODEL_CARD,)), evidence),
-        "dataCard": section("dataCard", _card, evidence.best((DATA_CARD,)), evidence),
+        "mof": section("mof", _mof, evidence.best((table.MOF,))),
+        "sbom": section("sbom", _sbom, evidence.best((table.CYCLONEDX,)), evidence),
+        "provenance": section("provenance", _provenance, evidence.best((table.SLSA_PROVENANCE,))),
+        "modelCard": section("modelCard", _card, evidence.best((table.MODEL_CARD,)), evidence),
+        "dataCard": section("dataCard", _card, evidence.best((table.DATA_CARD,)), evidence),
         "policy": evidence.policy,
         "problems": problems,
     }
@@ -158,7 +154,7 @@ def _model(evidence: EvidenceSet) -> dict[str, Any]:
     config = evidence.subject.get("config") or {}
     cfg = config.get("config", {}) if isinstance(config.get("config"), dict) else {}
     descriptor = config.get("descriptor", {}) if isinstance(config.get("descriptor"), dict) else {}
-    sbom = evidence.best((cyclonedx.PREDICATE_TYPE,))
+    sbom = evidence.best((table.CYCLONEDX,))
     params = _cdx_property(sbom.predicate, "attest:parameter-count") if sbom else None
     return {
         "name": _text(descriptor.get("name")),
@@ -270,7 +266,7 @@ def _sbom(s: StatementEvidence | None, evidence: EvidenceSet) -> dict[str, Any] 
         "weightFormat": _cdx_property(bom, "attest:format"),
         "parameterCount": int(params) if params and params.isdigit() else None,
         "metrics": [{"type": t, "value": v, "slice": sl} for t, v, sl in facts.get("metrics", [])],
-        "otherFormats": [t for t in SBOMS if t != cyclonedx.PREDICATE_TYPE
+        "otherFormats": [t for t in table.SBOMS if t != table.CYCLONEDX
                          and any(x.predicate_type == t and x.usable for x in evidence.statements)],
     }  # fmt: skip
 

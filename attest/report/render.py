@@ -16,7 +16,9 @@ import jinja2
 from markupsafe import Markup
 
 from attest.errors import InternalError
+from attest.evidence import table
 from attest.humanize import human_size
+from attest.oci import mediatypes as mt
 from attest.stages.cards import md_cell, md_code_cell, md_text, templates_dir
 
 FORMATS = ("html", "markdown", "json")
@@ -68,16 +70,7 @@ def plain(value: Any) -> str:
 
 
 def predicate_name(uri: Any) -> str:
-    names = {
-        "https://cyclonedx.org/bom/v1.6": "SBOM (CycloneDX 1.6)",
-        "https://spdx.dev/Document/v2.3": "SBOM (SPDX 2.3)",
-        "https://spdx.dev/Document/v3": "SBOM (SPDX 3)",
-        "https://attest.dev/mof/v1": "MOF openness report",
-        "https://attest.dev/model-card/v1": "Model card",
-        "https://attest.dev/data-card/v1": "Data card",
-        "https://slsa.dev/provenance/v1": "SLSA provenance v1",
-        "application/vnd.cncf.notary.signature": "notation signature (of the manifest)",
-    }
+    names = {**table.LABELS, mt.NOTATION_SIGNATURE: "notation signature (of the manifest)"}
     return names.get(str(uri), str(uri or "unknown statement"))
 
 

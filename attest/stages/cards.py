@@ -27,7 +27,9 @@ from markupsafe import Markup, escape
 from attest import __version__
 from attest.content import content_dir
 from attest.errors import InternalError, UsageError
+from attest.evidence import table
 from attest.facts.model import ModelFacts
+from attest.oci import mediatypes as mt
 from attest.stages.card_context import build_context
 from attest.stages.card_spec import KINDS
 from attest.stages.statement import Evidence, make_statement
@@ -35,18 +37,14 @@ from attest.stages.statement import Evidence, make_statement
 CardFormat = Literal["markdown", "html"]
 FORMATS: tuple[str, ...] = ("markdown", "html")
 
-MODEL_CARD_PREDICATE_TYPE = "https://attest.dev/model-card/v1"
-DATA_CARD_PREDICATE_TYPE = "https://attest.dev/data-card/v1"
-PREDICATE_TYPES = {"model": MODEL_CARD_PREDICATE_TYPE, "data": DATA_CARD_PREDICATE_TYPE}
+PREDICATE_TYPES = {"model": table.MODEL_CARD, "data": table.DATA_CARD}
 SCHEMA_FILES = {"model": "model-card-predicate.schema.json",
                 "data": "data-card-predicate.schema.json"}
-MEDIA_TYPES = {"markdown": "text/markdown", "html": "text/html"}
+MEDIA_TYPES = {"markdown": mt.MARKDOWN, "html": mt.HTML}
 FILENAMES = {("model", "markdown"): "model-card.md", ("model", "html"): "model-card.html",
              ("data", "markdown"): "data-card.md", ("data", "html"): "data-card.html"}
 TEMPLATES = {("model", "markdown"): "model-card.md.j2", ("model", "html"): "model-card.html.j2",
              ("data", "markdown"): "data-card.md.j2", ("data", "html"): "data-card.html.j2"}
-ANNOTATION_PREDICATE_TYPE = "dev.attest.predicate-type"
-ANNOTATION_CARD_KIND = "dev.attest.card.kind"
 
 
 # -- public API -----------------------------------------------------------------------------------
@@ -164,9 +162,9 @@ def _evidence(statement: dict[str, Any], kind: str, fmt: str, data: bytes) -> Ev
         media_type=media_type,
         artifact_type=media_type,
         annotations={
-            ANNOTATION_PREDICATE_TYPE: PREDICATE_TYPES[kind],
-            ANNOTATION_CARD_KIND: kind,
-            "org.opencontainers.image.title": FILENAMES[(kind, fmt)],
+            table.ANNOTATION_PREDICATE_TYPE: PREDICATE_TYPES[kind],
+            table.ANNOTATION_CARD_KIND: kind,
+            mt.ANNOTATION_TITLE: FILENAMES[(kind, fmt)],
         },
         filename=FILENAMES[(kind, fmt)],
     )

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 
+from attest.evidence import table
 from attest.facts.model import ModelFacts
 from attest.mof import MofReport, dump_mot_yaml, mof_config_from_facts, score
 from attest.mof.classes import ROMAN
+from attest.oci import mediatypes as mt
 from attest.stages.statement import Evidence, make_statement
-
-PREDICATE_TYPE = "https://attest.dev/mof/v1"
-MOT_YAML_MEDIA_TYPE = "application/yaml"
-MOT_YAML_ARTIFACT_TYPE = "application/vnd.attest.mof.config.v1+yaml"
 
 
 def mof_report(facts: ModelFacts) -> MofReport:
@@ -27,13 +25,13 @@ def mof_report(facts: ModelFacts) -> MofReport:
 def cncf_annotations(report: MofReport) -> dict[str, str]:
     """``org.cncf.ai.model.mof.*`` of the draft CNCF AI model interoperability profile."""
     notes = {
-        "org.cncf.ai.model.mof.version": report.framework_version,
-        "org.cncf.ai.model.mof.components": ",".join(
+        table.ANNOTATION_CNCF_MOF_VERSION: report.framework_version,
+        table.ANNOTATION_CNCF_MOF_COMPONENTS: ",".join(
             c.id for c in report.components if c.status == "included"
         ),
     }
     if report.mof_class is not None:  # the profile has no value for "unclassified"
-        notes["org.cncf.ai.model.mof.class"] = ROMAN[report.mof_class]
+        notes[table.ANNOTATION_CNCF_MOF_CLASS] = ROMAN[report.mof_class]
     return notes
 
 
@@ -43,8 +41,8 @@ def mof_evidence(facts: ModelFacts, report: MofReport | None = None) -> Evidence
     assert facts.subject is not None, "MOF evidence needs a packed subject"
     annotations = {
         **cncf_annotations(report),
-        "dev.attest.predicate-type": PREDICATE_TYPE,
-        "org.opencontainers.image.title": "mof.yml",
+        table.ANNOTATION_PREDICATE_TYPE: table.MOF,
+        mt.ANNOTATION_TITLE: "mof.yml",
     }
     document = dump_mot_yaml(report).encode()
     # the statement names its document by digest, so a verifier can tell the real MOT YAML
@@ -52,17 +50,17 @@ def mof_evidence(facts: ModelFacts, report: MofReport | None = None) -> Evidence
     predicate = {
         **report.to_dict(),
         "configFile": {
-            "mediaType": MOT_YAML_MEDIA_TYPE,
+            "mediaType": mt.MOT_YAML,
             "filename": "mof.yml",
             "digest": {"sha256": hashlib.sha256(document).hexdigest()},
             "size": len(document),
         },
     }
     return Evidence(
-        statement=make_statement(facts.subject, PREDICATE_TYPE, predicate),
+        statement=make_statement(facts.subject, table.MOF, predicate),
         document=document,
-        media_type=MOT_YAML_MEDIA_TYPE,
-        artifact_type=MOT_YAML_ARTIFACT_TYPE,
+        media_type=mt.MOT_YAML,
+        artifact_type=mt.MOT_YAML_ARTIFACT_TYPE,
         annotations=annotations,
         filename="mof.yml",
     )

@@ -29,11 +29,11 @@ from typing import Any
 
 from attest import __version__
 from attest.errors import UsageError
+from attest.evidence import table
 from attest.facts.model import DatasetFact, ModelFacts
 from attest.facts.urls import public_url
 from attest.stages.statement import Evidence, make_statement
 
-PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 LOCAL_BUILD_TYPE = "https://attest.dev/buildtypes/modelpack/v1"
 GITHUB_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1"
 LOCAL_BUILDER_ID = "https://attest.dev/builders/local/v1"
@@ -85,7 +85,7 @@ def build_provenance(
     if not metadata:
         del details["metadata"]
     predicate = {"buildDefinition": definition, "runDetails": details}
-    return make_statement(facts.subject, PREDICATE_TYPE, predicate)
+    return make_statement(facts.subject, table.SLSA_PROVENANCE, predicate)
 
 
 def provenance_evidence(

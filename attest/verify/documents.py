@@ -22,15 +22,15 @@ from collections.abc import Callable
 from typing import Any
 
 from attest.errors import VerificationError
+from attest.evidence import table
 from attest.oci.store import Descriptor, sha256_bytes
 from attest.stages.cards import PREDICATE_TYPES as CARD_TYPES
-from attest.stages.mof import PREDICATE_TYPE as MOF_TYPE
 from attest.stages.sbom.stage import FORMATS as SBOM_FORMATS
 
 # predicate type -> the predicate's fields that describe a document by digest
 DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
     **{t: ("markdown", "html") for t in CARD_TYPES.values()},
-    MOF_TYPE: ("configFile",),
+    table.MOF: ("configFile",),
 }
 # predicate types whose predicate is the JSON document itself
 PREDICATE_IS_DOCUMENT = frozenset(f.predicate_type for f in SBOM_FORMATS.values())

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from attest.evidence import table
 from attest.mof.classes import roman
-from attest.stages.mof import PREDICATE_TYPE as MOF
 from attest.stages.sbom import cyclonedx, spdx2, spdx3
 
 SBOM_READERS = {
-    cyclonedx.PREDICATE_TYPE: cyclonedx.cyclonedx_to_facts,
-    spdx2.SPDX2_PREDICATE_TYPE: spdx2.spdx2_to_facts,
-    spdx3.SPDX3_PREDICATE_TYPE: spdx3.spdx3_to_facts,
+    table.CYCLONEDX: cyclonedx.cyclonedx_to_facts,
+    table.SPDX2: spdx2.spdx2_to_facts,
+    table.SPDX3: spdx3.spdx3_to_facts,
 }
-PROVENANCE = "https://slsa.dev/provenance/v1"
-CARDS = ("https://attest.dev/model-card/v1", "https://attest.dev/data-card/v1")
 
 
 def summarize(predicate_type: str | None, predicate: Any) -> dict[str, Any]:
@@ -24,13 +22,13 @@ def summarize(predicate_type: str | None, predicate: Any) -> dict[str, Any]:
     try:
         if predicate_type in SBOM_READERS:
             return _sbom(SBOM_READERS[predicate_type](predicate))
-        if predicate_type == MOF:
+        if predicate_type == table.MOF:
             cls = predicate.get("class")
             return {"class": roman(cls),
                     "progress": predicate.get("progress", {})}  # fmt: skip
-        if predicate_type == PROVENANCE:
+        if predicate_type == table.SLSA_PROVENANCE:
             return _provenance(predicate)
-        if predicate_type in CARDS:
+        if predicate_type in table.CARDS:
             missing = predicate.get("requiredSectionsMissing", [])
             return {"sections": list(predicate.get("sectionsPresent", [])),
                     "missing_sections": list(missing)}  # fmt: skip

@@ -41,8 +41,6 @@ from attest.errors import InputError, InternalError
 from attest.facts.model import DatasetFact, FileFact, MetricFact, ModelFacts, WeightFacts
 from attest.stages.sbom.weights import model_precision, model_quantization, weight_properties
 
-MEDIA_TYPE = "application/vnd.cyclonedx+json"
-PREDICATE_TYPE = "https://cyclonedx.org/bom/v1.6"
 SPEC_VERSION = "1.6"
 
 # Fixed namespace so serial numbers are stable across runs and machines (uuid5, not uuid4).

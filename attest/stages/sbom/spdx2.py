@@ -58,8 +58,6 @@ from attest.facts.model import DatasetFact, FileFact, ModelFacts, WeightFacts
 from attest.stages.sbom.cyclonedx import model_card, oci_purl
 from attest.stages.sbom.weights import weight_summary
 
-SPDX2_MEDIA_TYPE = "application/spdx+json"
-SPDX2_PREDICATE_TYPE = "https://spdx.dev/Document/v2.3"
 # Both SPDX versions share one media type: a referrer says which one it holds with this.
 SPDX2_ANNOTATIONS = {"org.spdx.version": "2.3"}
 

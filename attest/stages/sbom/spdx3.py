@@ -51,8 +51,6 @@ from attest.stages.sbom.spdx2 import (
 )
 from attest.stages.sbom.weights import weight_summary
 
-SPDX3_MEDIA_TYPE = "application/spdx+json"
-SPDX3_PREDICATE_TYPE = "https://spdx.dev/Document/v3"
 # SPDX 3 has no media type of its own yet and shares SPDX 2's: the referrer annotation says which.
 SPDX3_ANNOTATIONS = {"org.spdx.version": "3.0.1"}
 

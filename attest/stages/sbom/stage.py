@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from attest.errors import UsageError
+from attest.evidence import table
 from attest.facts.model import ModelFacts
+from attest.oci import mediatypes as mt
 from attest.stages.sbom import cyclonedx, spdx2, spdx3
 from attest.stages.statement import Evidence, make_statement
-
-# Annotations on the plain document referrers (draft CNCF profile key + our own precise one).
-ANNOTATION_CNCF_SBOM_FORMAT = "org.cncf.ai.security.sbom.format"
-ANNOTATION_SBOM_FORMAT = "dev.attest.sbom.format"
-ANNOTATION_PREDICATE_TYPE = "dev.attest.predicate-type"
 
 
 @dataclass(frozen=True)
@@ -36,16 +33,16 @@ class SbomFormat:
 
 FORMATS: dict[str, SbomFormat] = {
     "cyclonedx": SbomFormat(
-        "cyclonedx", "CycloneDX 1.6", cyclonedx.build_cyclonedx, cyclonedx.MEDIA_TYPE,
-        cyclonedx.PREDICATE_TYPE, "cyclonedx", "1.6", "sbom.cdx.json",
+        "cyclonedx", "CycloneDX 1.6", cyclonedx.build_cyclonedx, mt.CYCLONEDX_JSON,
+        table.CYCLONEDX, "cyclonedx", "1.6", "sbom.cdx.json",
     ),
     "spdx": SbomFormat(
-        "spdx", "SPDX 2.3", spdx2.build_spdx2, spdx2.SPDX2_MEDIA_TYPE,
-        spdx2.SPDX2_PREDICATE_TYPE, "spdx", "2.3", "sbom.spdx.json",
+        "spdx", "SPDX 2.3", spdx2.build_spdx2, mt.SPDX_JSON,
+        table.SPDX2, "spdx", "2.3", "sbom.spdx.json",
     ),
     "spdx3": SbomFormat(
-        "spdx3", "SPDX 3.0.1", spdx3.build_spdx3, spdx3.SPDX3_MEDIA_TYPE,
-        spdx3.SPDX3_PREDICATE_TYPE, "spdx", "3.0.1", "sbom.spdx3.jsonld",
+        "spdx3", "SPDX 3.0.1", spdx3.build_spdx3, mt.SPDX_JSON,
+        table.SPDX3, "spdx", "3.0.1", "sbom.spdx3.jsonld",
     ),
 }  # fmt: skip
 
@@ -73,10 +70,10 @@ def sbom_evidence(facts: ModelFacts, name: str) -> Evidence:
     if facts.subject is None:
         raise UsageError("an SBOM statement needs a ModelPack subject: give a reference")
     annotations = {
-        ANNOTATION_CNCF_SBOM_FORMAT: fmt.family,
-        ANNOTATION_SBOM_FORMAT: f"{fmt.name}-{fmt.version}",
-        ANNOTATION_PREDICATE_TYPE: fmt.predicate_type,
-        "org.opencontainers.image.title": fmt.filename,
+        table.ANNOTATION_CNCF_SBOM_FORMAT: fmt.family,
+        table.ANNOTATION_SBOM_FORMAT: f"{fmt.name}-{fmt.version}",
+        table.ANNOTATION_PREDICATE_TYPE: fmt.predicate_type,
+        mt.ANNOTATION_TITLE: fmt.filename,
     }
     if fmt.family == "spdx":
         annotations["org.spdx.version"] = fmt.version
