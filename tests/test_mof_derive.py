@@ -23,7 +23,7 @@ from attest.facts.model import (
     ModelFacts,
 )
 from attest.mof import (
-    Evidence,
+    Basis,
     MofReport,
     dump_mot_yaml,
     framework,
@@ -146,16 +146,16 @@ def sparse() -> ModelFacts:
     )
 
 
-def derive(facts: ModelFacts) -> tuple[MofReport, dict[str, list[Evidence]]]:
+def derive(facts: ModelFacts) -> tuple[MofReport, dict[str, list[Basis]]]:
     config, evidence = mof_config_from_facts(facts)
     return score(config, evidence), evidence
 
 
-def files_of(evidence: list[Evidence]) -> list[tuple[str | None, str | None]]:
+def files_of(evidence: list[Basis]) -> list[tuple[str | None, str | None]]:
     return [(e.path, e.digest) for e in evidence if e.kind == "file"]
 
 
-def licence_sources(evidence: list[Evidence]) -> list[tuple[str | None, str | None]]:
+def licence_sources(evidence: list[Basis]) -> list[tuple[str | None, str | None]]:
     return [(e.path, e.source) for e in evidence if e.kind == "license" and e.path]
 
 
@@ -163,11 +163,11 @@ def licence_sources(evidence: list[Evidence]) -> list[tuple[str | None, str | No
 
 
 @pytest.fixture(scope="module")
-def acme() -> tuple[MofReport, dict[str, list[Evidence]]]:
+def acme() -> tuple[MofReport, dict[str, list[Basis]]]:
     return derive(realistic())
 
 
-def test_acme_class(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_class(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, _ = acme
     # Classes III and II are complete; Class I is held back by one dataset's licence only.
     assert report.mof_class == 2
@@ -175,7 +175,7 @@ def test_acme_class(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
     assert [c.id for c in report.needed_for(1)] == ["datasets"]
 
 
-def test_acme_model_architecture(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_model_architecture(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, evidence = acme
     c = report.component("model-architecture")
     # modeling_*.py and configuration_*.py are Hugging Face's architecture code; export_model.py
@@ -193,7 +193,7 @@ def test_acme_model_architecture(acme: tuple[MofReport, dict[str, list[Evidence]
     ]
 
 
-def test_acme_final_parameters(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_final_parameters(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, evidence = acme
     c = report.component("final-model-parameters")
     # Both shards are weights; the checkpoint is declared intermediate and optimizer.pt is
@@ -209,7 +209,7 @@ def test_acme_final_parameters(acme: tuple[MofReport, dict[str, list[Evidence]]]
     ]
 
 
-def test_acme_intermediate_parameters(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_intermediate_parameters(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, evidence = acme
     c = report.component("intermediate-model-parameters")
     # Declared as a directory: every file under checkpoints/ counts, evidence names the dir.
@@ -223,7 +223,7 @@ def test_acme_intermediate_parameters(acme: tuple[MofReport, dict[str, list[Evid
     assert (c.status, c.license) == ("included", "Apache-2.0")  # the model's licence
 
 
-def test_acme_documents(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_documents(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, evidence = acme
     # README.md is the model card.
     assert report.component("model-card").status == "included"
@@ -241,7 +241,7 @@ def test_acme_documents(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> No
     assert report.component("evaluation-results").status == "included"
 
 
-def test_acme_paper_stands_in_for_report(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_paper_stands_in_for_report(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, evidence = acme
     # The arXiv link in the card is the research paper; its licence is declared (CC-BY-4.0)
     # because the model's licence does not cover a paper published elsewhere.
@@ -254,7 +254,7 @@ def test_acme_paper_stands_in_for_report(acme: tuple[MofReport, dict[str, list[E
     assert (tr.status, tr.substituted_by) == ("missing", "research-paper")
 
 
-def test_acme_code(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_code(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, evidence = acme
     expected = {
         # train.py carries an MIT header, which wins over the model's licence for that file.
@@ -272,7 +272,7 @@ def test_acme_code(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
         assert (c.status, c.license) == ("included", lic), comp_id
 
 
-def test_acme_data(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_data(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, evidence = acme
     # data/test.jsonl is packed and named "test": evaluation data, under the model's licence.
     assert files_of(evidence["evaluation-data"]) == [("data/test.jsonl", digest("data/test.jsonl"))]
@@ -291,7 +291,7 @@ def test_acme_data(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
     )
 
 
-def test_acme_metadata(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_metadata(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     report, evidence = acme
     # config.json and generation_config.json describe the model; optimizer.pt is training
     # state. The tokenizer is none of these.
@@ -303,7 +303,7 @@ def test_acme_metadata(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> Non
     assert not report.component("model-metadata").required
 
 
-def test_acme_text_fits_80_columns(acme: tuple[MofReport, dict[str, list[Evidence]]]) -> None:
+def test_acme_text_fits_80_columns(acme: tuple[MofReport, dict[str, list[Basis]]]) -> None:
     text = render(acme[0], "text")
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "To reach Class I - Open Science Model, add:" in text
@@ -429,7 +429,7 @@ def test_datasets_without_urls_are_each_kept_and_order_does_not_matter() -> None
     names = [f"org/corpus-{i:02d}" for i in range(21)]
     licences = ["CC-BY-4.0"] * 20 + ["CC-BY-NC-4.0"]
 
-    def with_datasets(order: list[int]) -> tuple[MofReport, dict[str, list[Evidence]]]:
+    def with_datasets(order: list[int]) -> tuple[MofReport, dict[str, list[Basis]]]:
         datasets = [DatasetFact(name=names[i], use="training", license=licences[i],
                                 source="card") for i in order]  # fmt: skip
         return derive(dataclasses.replace(base, datasets=datasets))
