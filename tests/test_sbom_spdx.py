@@ -15,7 +15,6 @@ import pytest
 
 from attest.errors import InternalError
 from attest.facts.model import DatasetFact, Declared, MetricFact, ModelFacts, SubjectInfo
-from attest.stages.sbom import spdx2, spdx3
 from attest.stages.sbom.spdx2 import (
     build_spdx2,
     dataset_relation,
@@ -508,5 +507,3 @@ def test_constants() -> None:
     assert FORMATS["spdx"].media_type == FORMATS["spdx3"].media_type == "application/spdx+json"
     assert FORMATS["spdx"].predicate_type == "https://spdx.dev/Document/v2.3"
     assert FORMATS["spdx3"].predicate_type == "https://spdx.dev/Document/v3"
-    assert spdx3.SPDX3_ANNOTATIONS == {"org.spdx.version": "3.0.1"}
-    assert spdx2.SPDX2_ANNOTATIONS == {"org.spdx.version": "2.3"}

@@ -49,6 +49,7 @@ ANNOTATION_PREDICATE_TYPE = "dev.attest.predicate-type"
 ANNOTATION_SIGNER_KIND = "dev.attest.signer.kind"
 ANNOTATION_CARD_KIND = "dev.attest.card.kind"
 ANNOTATION_SBOM_FORMAT = "dev.attest.sbom.format"
+ANNOTATION_SPDX_VERSION = "org.spdx.version"  # SPDX documents, as the SPDX tools write it
 # The draft CNCF AI model interoperability profile.
 ANNOTATION_CNCF_SBOM_FORMAT = "org.cncf.ai.security.sbom.format"
 ANNOTATION_CNCF_MOF_VERSION = "org.cncf.ai.model.mof.version"

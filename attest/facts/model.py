@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 # File roles. Same words as ModelPack layer kinds, with "weight-config" spelled for humans.
 Role = Literal["weight", "weight-config", "code", "doc", "dataset"]
-ROLES: tuple[str, ...] = ("weight", "weight-config", "code", "doc", "dataset")
 
 
 @dataclass(frozen=True)

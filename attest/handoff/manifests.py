@@ -15,7 +15,6 @@ from typing import Any
 CSI_DRIVER = "model.csi.modelpack.org"
 CSI_REFERENCE_KEY = f"{CSI_DRIVER}/reference"
 VERIFIED_ANNOTATION = "attest.dev/verified-digest"
-TARGETS = ("pod", "deployment", "image-volume", "csi", "kserve")
 _DNS_LABEL = re.compile(r"[^a-z0-9-]+")
 
 
@@ -37,7 +36,6 @@ class Target:
     mount_path: str = "/models"
     kserve_format: str = "huggingface"
     signers: list[Signer] = field(default_factory=list)
-    key_signed: bool = False
     manifests_url: str | None = None  # oci://... where the manifests themselves are shipped
     manifests_tag: str = "latest"
 

@@ -75,16 +75,6 @@ def default_evidence(model_dir: Path) -> list[tuple[Path, Kind]]:
     return [(base / name, kind) for name, kind in DEFAULT_FILES.items() if (base / name).is_file()]
 
 
-def kind_of(path: Path) -> Kind:
-    """``sbom`` for JSON, ``data-card`` for a Markdown file named like one, else ``model-card``."""
-    name = path.name.lower()
-    if name.endswith((".json", ".jsonld")):
-        return "sbom"
-    if name.endswith(".md"):
-        return "data-card" if "data" in name else "model-card"
-    raise InputError(f"{path}: not an SBOM (.json, .jsonld) or a Markdown card (.md)")
-
-
 # -- SBOMs --------------------------------------------------------------------------------------
 
 

@@ -205,49 +205,30 @@ def add_to_fallback_index(store: Store, subject_digest: str, entry: Descriptor) 
     _update_fallback_index(store, subject_digest, add=entry)
 
 
-def remove_from_fallback_index(store: Store, subject_digest: str, digest: str) -> bool:
-    """Drop ``digest`` from the subject's fallback index; True when it was listed."""
-    return _update_fallback_index(store, subject_digest, remove=digest)
-
-
-def _update_fallback_index(
-    store: Store,
-    subject_digest: str,
-    *,
-    add: Descriptor | None = None,
-    remove: str | None = None,
-) -> bool:
+def _update_fallback_index(store: Store, subject_digest: str, *, add: Descriptor) -> None:
     """Read-modify-write the fallback index, then read it back until it holds what it should.
 
     Registries that ignore ``If-Match`` (Distribution 2.8 does) let two writers overwrite each
     other's entries. So every entry ever seen here is remembered, and after each write the index
     is read again after a jittered pause longer than our own read-modify-write took (others'
     writes that raced ours have landed by then): entries missing are merged back and written
-    again. Bounded; a loss that does not heal is an error, never a silent success. Returns
-    whether ``remove`` was listed (True for an add).
+    again. Bounded; a loss that does not heal is an error, never a silent success.
     """
     tag = fallback_tag(subject_digest)
     known: dict[str, dict[str, Any]] = {}  # every entry seen in any read, by digest
-    was_listed = False
     wrote = False
     for _round in range(_INDEX_UPDATE_ROUNDS):
         started = time.monotonic()
         index, etag = _read_fallback_index(store, subject_digest)
         listed = [m for m in index["manifests"] if isinstance(m, dict)]
         listed_digests = [m.get("digest") for m in listed]
-        if remove is not None and remove in listed_digests:
-            was_listed = True
         for m in listed:
             known.setdefault(str(m.get("digest")), m)
-        if add is not None:
-            known.setdefault(add.digest, add.to_dict())
-        if remove is not None:
-            known.pop(remove, None)
-        wanted = [m for m in listed if m.get("digest") in known]
-        wanted += [m for d, m in known.items() if d not in listed_digests]
+        known.setdefault(add.digest, add.to_dict())
+        wanted = listed + [m for d, m in known.items() if d not in listed_digests]
         if [m.get("digest") for m in wanted] == listed_digests:
             # Nothing to write, or our last write read back intact.
-            return remove is None or was_listed or wrote
+            return
         if wrote:
             log.info("fallback index %s lost entries to a concurrent writer; merging", tag)
         index["manifests"] = wanted

@@ -9,13 +9,12 @@ evaluation altogether.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from attest.errors import UsageError, VerificationError
 from attest.policy.engine import PolicyEngine, PolicyError, create_engine
 from attest.policy.loader import Policy, install
 
-Mode = Literal["enforce", "warn", "off"]
 MODES: tuple[str, ...] = ("enforce", "warn", "off")
 DEFAULT_ENTRYPOINT = "attest.main"
 

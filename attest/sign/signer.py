@@ -21,7 +21,6 @@ from attest.sign.keys import ensure_dev_key, load_private_key
 
 log = logging.getLogger(__name__)
 
-SIGNER_KINDS = ("keyless", "key", "dev-key")
 
 
 @runtime_checkable

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from attest.facts.model import DatasetFact
 
-CardKind = Literal["model", "data"]
 KINDS: tuple[str, ...] = ("model", "data")
 
 # Generated content in a Markdown card sits between these comments (invisible on the Hub). On a
@@ -31,7 +29,6 @@ GENERATED_BLOCK = re.compile(
     re.escape(GENERATED_START) + r".*?" + re.escape(GENERATED_END) + r"\n?", re.DOTALL
 )
 # The one-line marker of an unknown fact, as the Markdown template writes it.
-NOT_PROVIDED = "Not provided."
 NOT_PROVIDED_LINE = re.compile(r"^\s*>?\s*\*\*Not provided[.:]?\*\*.*$", re.MULTILINE)
 # Placeholders other generators leave in empty sections (the Trainer, the HF template).
 PLACEHOLDER = re.compile(

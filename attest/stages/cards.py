@@ -18,7 +18,7 @@ import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -34,7 +34,6 @@ from attest.stages.card_context import build_context
 from attest.stages.card_spec import KINDS
 from attest.stages.statement import Evidence, make_statement
 
-CardFormat = Literal["markdown", "html"]
 FORMATS: tuple[str, ...] = ("markdown", "html")
 
 PREDICATE_TYPES = {"model": table.MODEL_CARD, "data": table.DATA_CARD}

@@ -37,7 +37,6 @@ from attest.stages.statement import Evidence, make_statement
 LOCAL_BUILD_TYPE = "https://attest.dev/buildtypes/modelpack/v1"
 GITHUB_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1"
 LOCAL_BUILDER_ID = "https://attest.dev/builders/local/v1"
-TRAINING_CODE_COMPONENT = "Training code"  # the MOF component name in attest.yaml
 GIT_TIMEOUT = 5.0
 
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")

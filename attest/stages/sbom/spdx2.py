@@ -59,7 +59,6 @@ from attest.stages.sbom.cyclonedx import model_card, oci_purl
 from attest.stages.sbom.weights import weight_summary
 
 # Both SPDX versions share one media type: a referrer says which one it holds with this.
-SPDX2_ANNOTATIONS = {"org.spdx.version": "2.3"}
 
 SPDX_VERSION = "SPDX-2.3"
 DOCUMENT_ID = "SPDXRef-DOCUMENT"

@@ -52,7 +52,6 @@ from attest.stages.sbom.spdx2 import (
 from attest.stages.sbom.weights import weight_summary
 
 # SPDX 3 has no media type of its own yet and shares SPDX 2's: the referrer annotation says which.
-SPDX3_ANNOTATIONS = {"org.spdx.version": "3.0.1"}
 
 SPEC_VERSION = "3.0.1"
 CONTEXT_URL = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"

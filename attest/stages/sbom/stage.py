@@ -76,7 +76,7 @@ def sbom_evidence(facts: ModelFacts, name: str) -> Evidence:
         mt.ANNOTATION_TITLE: fmt.filename,
     }
     if fmt.family == "spdx":
-        annotations["org.spdx.version"] = fmt.version
+        annotations[table.ANNOTATION_SPDX_VERSION] = fmt.version
     return Evidence(
         statement=make_statement(facts.subject, fmt.predicate_type, doc),
         document=document_bytes(doc),

@@ -53,10 +53,6 @@ class NotationConfig:
         return NotationSettings(policy, store, self.unknown_revocation, crls=crls)
 
 
-def is_notation_signature(ref: Referrer) -> bool:
-    return ref.artifact_type == mt.NOTATION_SIGNATURE
-
-
 def printable(text: str) -> str:
     """One line whatever a certificate or envelope says (control characters escaped)."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 from asn1crypto import cms, tsp  # type: ignore[import-untyped]
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from rfc3161_client import VerifierBuilder, decode_timestamp_response
 from rfc3161_client.errors import VerificationError as TSPError
@@ -155,7 +154,3 @@ def tsa_chain(token: bytes) -> list[x509.Certificate]:
     token verified."""
     _, signed = _normalized(token)
     return [x509.load_der_x509_certificate(c.chosen.dump()) for c in signed["certificates"] or []]
-
-
-def cert_der(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(Encoding.DER)

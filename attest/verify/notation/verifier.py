@@ -39,8 +39,6 @@ from attest.verify.notation.trustpolicy import (
 )
 from attest.verify.notation.truststore import TrustStore, der
 
-ENVELOPE_TYPES = (JWS, COSE)
-
 
 @dataclass
 class NotationSettings:
