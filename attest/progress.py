@@ -94,7 +94,7 @@ class Progress:
             TextColumn("{task.description}", markup=False),  # labels are file names: no markup
             BarColumn(),
             TaskProgressColumn(),
-            DownloadColumn(binary_units=True),
+            DownloadColumn(),  # decimal units, as TransferSpeedColumn (and pip) show them
             TransferSpeedColumn(),
             TimeRemainingColumn(),
             console=console,
