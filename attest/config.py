@@ -281,7 +281,7 @@ def _check_one(option: click.Option, value: Any, file: Path, where: str) -> Any:
     try:
         return option.type.convert(value, option, None)
     except click.BadParameter as e:
-        raise click.UsageError(f"{where}: {e.format_message()}") from None
+        raise click.UsageError(f"{where}: {e.message}") from None
 
 
 # -- what is in effect ------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import click
 from attest import config
 from attest.cli.app import cli
 from attest.cli.common import FORMAT, emit
-from attest.errors import UsageError
 from attest.text import safe
 
 
@@ -56,7 +55,8 @@ def show(ctx: click.Context, command: tuple[str, ...], show_all: bool, fmt: str)
         if s.path[: len(command)] == command and (show_all or v.origin != "default")
     ]  # fmt: skip
     if command and not any(s.path[: len(command)] == command for s in config.settings(root)):
-        raise UsageError(f"no command '{' '.join(command)}' with settings")
+        raise click.BadParameter(f"no command '{' '.join(command)}' with settings",
+                                 param_hint="COMMAND")  # fmt: skip
     data = {
         "userConfig": str(loaded.user_file),
         "projectConfig": str(loaded.project_file) if loaded.project_file else None,
