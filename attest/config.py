@@ -53,6 +53,17 @@ SHARED = frozenset({
 })  # fmt: skip
 
 _UNSET = getattr(click._utils, "UNSET", object())  # click >= 8.3's "no default" marker
+# What decides trust: which keys, identities and policies pass, and whether TLS is checked.
+# A project config comes with the repository being worked on (a clone of anyone's): it may not
+# set these; the user config, a variable or a flag may (as git ignores some keys in a
+# repository's own config).
+TRUST_SETTINGS = frozenset({
+    "key", "allow-dev-key", "identity", "identity-regexp", "issuer", "repository",
+    "workflow-ref", "trust-config", "staging", "offline", "policy", "params", "mode",
+    "entrypoint", "engine", "opa-url", "insecure", "plain-http", "notation-trust-policy",
+    "notation-trust-store", "notation-unknown-revocation", "notation-crl",
+})  # fmt: skip
+
 META_KEY = "attest.config"  # where the loaded Config sits in click's ctx.meta
 
 
@@ -158,11 +169,11 @@ def load(root: click.Command, cwd: Path | None = None) -> Config:
     config = Config(user_config_file(), None)
     user = _read_toml(config.user_file)
     if user is not None:
-        config.values.update(_layer(user, config.user_file, root, known))
+        config.values.update(_layer(user, config.user_file, root, known, project=False))
     found = find_project_config(cwd or Path.cwd())
     if found is not None:
         config.project_file, table = found
-        config.values.update(_layer(table, config.project_file, root, known))
+        config.values.update(_layer(table, config.project_file, root, known, project=True))
     return config
 
 
@@ -215,10 +226,12 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
 
 
 def _layer(
-    table: Mapping[str, Any], file: Path, root: click.Command, known: list[Setting]
+    table: Mapping[str, Any], file: Path, root: click.Command, known: list[Setting],
+    *, project: bool,
 ) -> dict[Setting, Sourced]:
     """The settings one file gives: its command sections, with its top-level shared keys
-    filled in for every command that has that option and did not set it itself."""
+    filled in for every command that has that option and did not set it itself. A project
+    file may set no :data:`TRUST_SETTINGS`."""
     by_path: dict[tuple[str, ...], dict[str, Setting]] = {}
     for s in known:
         by_path.setdefault(s.path, {})[s.key] = s
@@ -229,8 +242,15 @@ def _layer(
     def walk(node: Mapping[str, Any], cmd: click.Command, path: tuple[str, ...]) -> None:
         options = by_path.get(path, {})
         subcommands = cmd.commands if isinstance(cmd, click.Group) else {}
+        shared_keys = SHARED if not path else frozenset()
         for key, value in node.items():
             dotted = ".".join((*path, key))
+            if project and key in TRUST_SETTINGS and (key in options or key in shared_keys):
+                raise click.UsageError(
+                    f"{file}: '{dotted}' decides what attest trusts, and a project config may "
+                    f"not set it: use the user config ({user_config_file()}), "
+                    f"{env_name(*path, key)} or --{key}"
+                )
             if key in options:
                 setting = options[key]
                 own[setting] = Sourced(_check(setting, value, file), origin)
@@ -238,10 +258,10 @@ def _layer(
                 if not isinstance(value, dict):
                     raise click.UsageError(f"{file}: '{dotted}' must be a table ([{dotted}])")
                 walk(value, subcommands[key], (*path, key))
-            elif not path and key in SHARED:
+            elif key in shared_keys:
                 shared[key] = value
             else:
-                names = [*options, *subcommands, *(SHARED if not path else ())]
+                names = [*options, *subcommands, *shared_keys]
                 close = difflib.get_close_matches(key, names, n=1)
                 hint = f" (did you mean '{'.'.join((*path, close[0]))}'?)" if close else ""
                 raise click.UsageError(f"{file}: unknown key '{dotted}'{hint}")

@@ -121,8 +121,28 @@ def test_search_stops_at_the_repository_root(home: Path, monkeypatch: pytest.Mon
 
 
 def test_paths_are_relative_to_their_file(home: Path) -> None:
-    project = project_config(home, '[verify]\ntrust-config = "trust/client.json"\n')
-    assert shown("verify")["verify.trust-config"][0] == str(project.parent / "trust/client.json")
+    project = project_config(home, '[pack]\nmodelfile = "model/Modelfile"\n')
+    assert shown("pack")["pack.modelfile"][0] == str(project.parent / "model/Modelfile")
+    user = user_config(home, '[verify]\ntrust-config = "~/trust/client.json"\n')
+    assert shown("verify")["verify.trust-config"] == (
+        str(home / "home" / "trust/client.json"), f"file:{user}")
+
+
+@pytest.mark.parametrize(
+    "text", ['[verify]\nidentity-regexp = ".*"\n', "[verify]\nallow-dev-key = true\n",
+             "insecure = true\n", '[policy.test]\nengine = "opa"\n',
+             '[tool.attest.verify]\npolicy = "permissive.rego"\n'],
+)  # fmt: skip
+def test_a_project_config_cannot_decide_trust(home: Path, text: str) -> None:
+    """A cloned repository's attest.toml must not widen what `attest verify` accepts."""
+    name = "pyproject.toml" if text.startswith("[tool.") else "attest.toml"
+    path = project_config(home, text, name=name)
+    result = attest("config", "show")
+    assert result.exit_code == 2
+    assert f"{path}: '" in result.output and "decides what attest trusts" in result.output
+    path.unlink()
+    user_config(home, text.replace("tool.attest.", ""))  # the user's own config may
+    assert attest("config", "show").exit_code == 0
 
 
 @pytest.mark.parametrize(
