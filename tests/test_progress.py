@@ -106,16 +106,30 @@ def test_off_under_ci_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     assert p.rich is None and out.getvalue() == ""
 
 
-def test_quiet_flag_turns_progress_off() -> None:
+def test_quiet_flag_turns_progress_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Progress made while `attest -q digest` runs stays off even on a terminal; without -q
+    it draws; after the command the process is back to normal (in-process callers)."""
+    import attest.oci.digest as digest_mod
+
     console, _ = terminal()
+    seen: list[bool] = []
+    real = digest_mod.digest_files
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(Progress(1, console=console).enabled)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(digest_mod, "digest_files", spy)
+    model = str(make_model_dir(tmp_path / "m"))
     runner = CliRunner()
-    assert runner.invoke(cli, ["-q", "config", "path"]).exit_code == 0
-    assert not Progress(1, console=console).enabled
-    assert runner.invoke(cli, ["config", "path", "-q"]).exit_code == 0  # anywhere on the line
-    assert not Progress(1, console=console).enabled
-    assert runner.invoke(cli, ["config", "path"]).exit_code == 0
-    with Progress(1, console=console) as p:
-        assert p.enabled
+    for args in (["-q", "digest", model], ["digest", model, "-q"], ["digest", model]):
+        assert runner.invoke(cli, [*args, "--no-cache"]).exit_code == 0
+    assert seen == [False, False, True]  # -q anywhere on the line
+    progress_mod.set_quiet(True)
+    assert runner.invoke(cli, ["config", "path", "-q"]).exit_code == 0
+    assert Progress(1, console=console).enabled  # reset when the command is done
 
 
 def test_thread_safe() -> None:

@@ -68,13 +68,15 @@ class GlobalFlagsGroup(click.Group):
 @click.version_option(__version__, prog_name="attest")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-def cli(verbose: int, quiet: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Supply-chain attestation and policy for AI models packaged as ModelPack OCI artifacts.
 
     References: oci:PATH[:TAG|@DIGEST] is an OCI image layout on disk;
     HOST[:PORT]/REPO[:TAG|@DIGEST] is a registry.
     """
     set_quiet(quiet)  # progress bars are off with -q, as logs are
+    ctx.call_on_close(lambda: set_quiet(False))  # in-process callers (tests) start afresh
     level = (
         logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     )
