@@ -384,3 +384,12 @@ def test_clean_remote_url() -> None:
     )
     assert clean_remote_url("git@github.com:acme/r.git") == "ssh://github.com/acme/r.git"
     assert clean_remote_url("ssh://git@github.com/acme/r") == "ssh://github.com/acme/r"
+
+
+def test_ci_environment_keeps_only_what_provenance_reads() -> None:
+    env = {**GITHUB_ENV, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "s3cret", "GITHUB_TOKEN": "s3cret",
+           "GITHUB_EVENT_NAME": ""}  # fmt: skip
+    ci = read_ci_environment(env)
+    assert ci.on_github_actions and "s3cret" not in json.dumps(ci.github)
+    assert "GITHUB_EVENT_NAME" not in ci.github  # set but empty: unknown
+    assert not read_ci_environment({}).on_github_actions
