@@ -393,3 +393,31 @@ def test_ci_environment_keeps_only_what_provenance_reads() -> None:
     assert ci.on_github_actions and "s3cret" not in json.dumps(ci.github)
     assert "GITHUB_EVENT_NAME" not in ci.github  # set but empty: unknown
     assert not read_ci_environment({}).on_github_actions
+
+
+@needs_git
+def test_provenance_command_names_the_checkout_of_source_dir(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from attest.cli import cli
+    from tests.helpers import make_model_dir
+
+    model = make_model_dir(tmp_path / "repo" / "model")
+    sha = make_checkout(tmp_path / "repo", remote="https://u:s3cret@git.example/acme/m.git")
+    runner = CliRunner(env={"GITHUB_ACTIONS": None})  # the local build type, wherever this runs
+    ref, out = f"oci:{tmp_path / 'layout'}:v1", tmp_path / "provenance.json"
+    packed = runner.invoke(cli, ["pack", str(model), "--to", ref])
+    assert packed.exit_code == 0, packed.output
+    done = runner.invoke(cli, ["provenance", ref, "--source-dir", str(model), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    statement = json.loads(out.read_text())
+    assert statement["predicate"]["buildDefinition"]["buildType"] == LOCAL_BUILD_TYPE
+    assert _role(statement, "source") == [
+        {
+            "name": "source",
+            "uri": "git+https://git.example/acme/m.git@refs/heads/main",
+            "digest": {"gitCommit": sha},
+            "annotations": {"role": "source"},
+        }
+    ]
+    assert "s3cret" not in out.read_text()
