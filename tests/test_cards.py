@@ -27,12 +27,13 @@ from attest.facts.card import card_license, parse_card, split_front_matter
 from attest.facts.gather import facts_for_directory, facts_for_reference
 from attest.facts.model import ModelFacts
 from attest.intoto import validate_statement
+from attest.lint.card import same_license
+from attest.lint.card_spec import strip_generated
 from attest.oci.layout import LayoutStore
 from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
+from attest.sbom_read.cyclonedx import cyclonedx_to_facts
 from attest.stages.card_context import model_title
-from attest.stages.card_lint import same_license
-from attest.stages.card_spec import strip_generated
 from attest.stages.cards import (
     card_evidence,
     predicate_errors,
@@ -41,7 +42,7 @@ from attest.stages.cards import (
     templates_dir,
 )
 from attest.stages.mof import mof_report
-from attest.stages.sbom.cyclonedx import build_cyclonedx, cyclonedx_to_facts
+from attest.stages.sbom.cyclonedx import build_cyclonedx
 from tests.helpers import REPO_ROOT
 
 MODELS = ["tiny-llm", "tiny-gguf", "tiny-onnx", "with-modelfile", "open-llm"]

@@ -28,6 +28,8 @@ KNOWN_BACK_EDGES = {
     ("oci", "facts"): "oci/modelpack.py reads weight headers with facts' readers "
     "(issue 12: pack moves to attest/modelpack/, above facts)",
     ("yamlio", "oci"): "yamlio.py takes its caps from oci/limits.py",
+    ("lint", "stages"): "lint/freshness.py re-renders evidence with stages.cards, stages.mof "
+    "and stages.sbom.stage to compare (orchestration: belongs in flows/)",
 }
 
 

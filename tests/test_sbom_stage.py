@@ -15,7 +15,7 @@ from attest.intoto import validate_statement
 from attest.oci.layout import LayoutStore
 from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
-from attest.stages.sbom import cyclonedx, spdx2, spdx3
+from attest.sbom_read import cyclonedx, spdx2, spdx3
 from attest.stages.sbom.stage import FORMATS, sbom_evidence
 from tests.helpers import REPO_ROOT, make_model_dir, run_attest
 

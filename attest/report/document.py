@@ -15,7 +15,7 @@ from attest import __version__
 from attest.evidence import table
 from attest.mof.classes import roman
 from attest.report.evidence import EvidenceSet, StatementEvidence
-from attest.stages.sbom import cyclonedx
+from attest.sbom_read import cyclonedx
 
 SCHEMA_ID = "https://attest.dev/schemas/report/v1"
 
@@ -243,7 +243,7 @@ def _sbom(s: StatementEvidence | None, evidence: EvidenceSet) -> dict[str, Any] 
                     if isinstance(d, dict)]  # fmt: skip
             datasets.append({
                 "name": c.get("name"),
-                "licenses": sorted(cyclonedx._license_strings(c.get("licenses", []))),
+                "licenses": sorted(cyclonedx.license_strings(c.get("licenses", []))),
                 "use": props.get("attest:dataset-use"),
                 "url": next((u for u in urls if u), None),
             })  # fmt: skip

@@ -29,9 +29,9 @@ from attest.content import content_dir
 from attest.errors import InternalError, UsageError
 from attest.evidence import table
 from attest.facts.model import ModelFacts
+from attest.lint.card_spec import KINDS
 from attest.oci import mediatypes as mt
 from attest.stages.card_context import build_context
-from attest.stages.card_spec import KINDS
 from attest.stages.statement import Evidence, make_statement
 
 FORMATS: tuple[str, ...] = ("markdown", "html")

@@ -6,7 +6,7 @@ from typing import Any
 
 from attest.evidence import table
 from attest.mof.classes import roman
-from attest.stages.sbom import cyclonedx, spdx2, spdx3
+from attest.sbom_read import cyclonedx, spdx2, spdx3
 
 SBOM_READERS = {
     table.CYCLONEDX: cyclonedx.cyclonedx_to_facts,

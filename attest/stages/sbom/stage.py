@@ -15,7 +15,9 @@ from attest.errors import UsageError
 from attest.evidence import table
 from attest.facts.model import ModelFacts
 from attest.oci import mediatypes as mt
-from attest.stages.sbom import cyclonedx, spdx2, spdx3
+from attest.stages.sbom.cyclonedx import build_cyclonedx
+from attest.stages.sbom.spdx2 import build_spdx2
+from attest.stages.sbom.spdx3 import build_spdx3
 from attest.stages.statement import Evidence, make_statement
 
 
@@ -33,15 +35,15 @@ class SbomFormat:
 
 FORMATS: dict[str, SbomFormat] = {
     "cyclonedx": SbomFormat(
-        "cyclonedx", "CycloneDX 1.6", cyclonedx.build_cyclonedx, mt.CYCLONEDX_JSON,
+        "cyclonedx", "CycloneDX 1.6", build_cyclonedx, mt.CYCLONEDX_JSON,
         table.CYCLONEDX, "cyclonedx", "1.6", "sbom.cdx.json",
     ),
     "spdx": SbomFormat(
-        "spdx", "SPDX 2.3", spdx2.build_spdx2, mt.SPDX_JSON,
+        "spdx", "SPDX 2.3", build_spdx2, mt.SPDX_JSON,
         table.SPDX2, "spdx", "2.3", "sbom.spdx.json",
     ),
     "spdx3": SbomFormat(
-        "spdx3", "SPDX 3.0.1", spdx3.build_spdx3, mt.SPDX_JSON,
+        "spdx3", "SPDX 3.0.1", build_spdx3, mt.SPDX_JSON,
         table.SPDX3, "spdx", "3.0.1", "sbom.spdx3.jsonld",
     ),
 }  # fmt: skip
