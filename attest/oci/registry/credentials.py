@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attest.errors import UsageError
+from attest.errors import InputError, UsageError
 
 log = logging.getLogger(__name__)
 
 ENV_USERNAME = "ATTEST_REGISTRY_USERNAME"
 ENV_PASSWORD = "ATTEST_REGISTRY_PASSWORD"
+_MAX_CONFIG = 4 * 1024 * 1024  # docker configs are a few KiB; this is not one
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ def credentials_from_docker_config(registry: str, path: Path) -> Credentials | N
     """Look ``registry`` up the way docker does: its credHelper, else the credsStore, else the
     inline ``auths`` entry (base64 ``user:password``)."""
     try:
-        config = json.loads(path.read_text())
+        with path.open("rb") as f:
+            config = json.loads(f.read(_MAX_CONFIG))  # a larger file ends mid-JSON: ignored
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as e:
@@ -183,3 +185,21 @@ def _from_credential_helper(helper: str, registry: str) -> Credentials | None:
         log.warning("%s returned an identity token, which is not supported", binary)
         return None
     return Credentials(user, secret, f"credential helper {binary}")
+
+
+def check_docker_config(path: Path) -> None:
+    """A config file the user named must be a readable JSON object (a default one that is
+    not is only warned about, as docker does)."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(_MAX_CONFIG + 1)
+    except OSError as e:
+        raise InputError(f"registry config {path}: cannot read it: {e.strerror or e}") from None
+    if len(data) > _MAX_CONFIG:
+        raise InputError(f"registry config {path}: larger than {_MAX_CONFIG // 1024} KiB")
+    try:
+        config = json.loads(data)
+    except ValueError as e:
+        raise InputError(f"registry config {path}: not JSON ({e})") from None
+    if not isinstance(config, dict):
+        raise InputError(f"registry config {path}: not a JSON object")
