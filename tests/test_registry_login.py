@@ -5,18 +5,22 @@ htpasswd auth, through the real CLI entry point in process (stdin fed by click's
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from attest.cli import main
-from attest.oci.registry import Credentials, Login, resolve_credentials
+from attest.oci.registry import Credentials, Login, RegistryStore, resolve_credentials
+from attest.oci.store import Descriptor
 from tests.helpers import REPO_ROOT
 from tests.referrers_api_server import ReferrersApiServer
 from tests.registry_fixtures import Registry, RegistryServer, run_docker_registry
@@ -248,3 +252,67 @@ def test_a_registry_config_that_is_not_json_is_bad_input(tmp_path: Path) -> None
     bad.write_text("{not json")
     code, _, err = attest("inspect", "reg.example/m:v1", "--registry-config", str(bad))
     assert code == 2 and str(bad) in one_error_line(err)
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """A stand-in for blob storage on another host: records the Authorization it gets."""
+
+    seen: list[str | None]
+    body: bytes
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        type(self).seen.append(self.headers.get("Authorization"))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _RedirectingRegistry(BaseHTTPRequestHandler):
+    """A stand-in registry: basic auth, then a 307 to storage on another host (as registries
+    backed by S3 or GCS answer blob GETs)."""
+
+    expected: str
+    storage: str
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.headers.get("Authorization") != self.expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="stand-in"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(307)
+        self.send_header("Location", f"{self.storage}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_explicit_credentials_do_not_follow_a_redirect_to_another_host() -> None:
+    blob = b"model bytes"
+    desc = Descriptor("application/octet-stream", f"sha256:{hashlib.sha256(blob).hexdigest()}",
+                      len(blob))  # fmt: skip
+    creds = Credentials("robot", "pw-Secret-7", "--username/--password-stdin")
+    recorder = type("Recorder", (_Recorder,), {"seen": [], "body": blob})
+    with ThreadingHTTPServer(("127.0.0.1", 0), recorder) as storage:
+        threading.Thread(target=storage.serve_forever, daemon=True).start()
+        # "localhost" and "127.0.0.1" are different hosts to HTTP clients: storage is elsewhere
+        handler = type("Registry", (_RedirectingRegistry,), {
+            "expected": creds.basic_header(),
+            "storage": f"http://localhost:{storage.server_address[1]}",
+        })  # fmt: skip
+        with ThreadingHTTPServer(("127.0.0.1", 0), handler) as registry:
+            threading.Thread(target=registry.serve_forever, daemon=True).start()
+            host = f"127.0.0.1:{registry.server_address[1]}"
+            login = Login.for_hosts(creds, [host])
+            with RegistryStore(host, "x/y", plain_http=True, login=login, retries=0) as store:
+                assert store.fetch_blob(desc) == blob  # the credentials did open the registry
+            registry.shutdown()
+        storage.shutdown()
+    assert recorder.seen == [None]  # and storage on the other host never saw them
