@@ -11,15 +11,14 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Literal
 
 import yaml
-from license_expression import ExpressionError, get_spdx_licensing
 
 from attest import yamlio
 from attest.errors import InputError
 from attest.facts.card import card_license, heading, jsonable
+from attest.facts.licenses import parse_expression
 from attest.facts.model import ModelFacts
 from attest.stages.card_spec import (
     DATA_KEYS,
@@ -488,18 +487,9 @@ def _str_or_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-@cache
-def _licensing() -> Any:
-    return get_spdx_licensing()
-
-
 def same_license(a: str, b: str) -> bool:
     """True when two licence expressions are the same (order of AND/OR terms aside)."""
     if a == b:
         return True
-    try:
-        lic = _licensing()
-        return bool(lic.parse(a, validate=False).simplify() == lic.parse(b, validate=False)
-                    .simplify())
-    except (ExpressionError, AttributeError):
-        return False
+    pa, pb = parse_expression(a), parse_expression(b)
+    return pa is not None and pb is not None and bool(pa.simplify() == pb.simplify())

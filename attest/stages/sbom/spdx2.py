@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from spdx_tools.common.spdx_licensing import spdx_licensing
 from spdx_tools.spdx.model import (
     Actor,
     ActorType,
@@ -53,7 +52,12 @@ from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from attest import __version__
 from attest.errors import InternalError
-from attest.facts.licenses import normalize_license
+from attest.facts.licenses import (
+    is_spdx_expression,
+    license_refs,
+    normalize_license,
+    parse_expression,
+)
 from attest.facts.model import DatasetFact, FileFact, ModelFacts, WeightFacts
 from attest.stages.sbom.cyclonedx import model_card, oci_purl
 from attest.stages.sbom.weights import weight_summary
@@ -190,7 +194,7 @@ def license_info(text: str | None, source: str) -> LicenseInfo:
     if not text:
         return LicenseInfo(None)
     match = normalize_license(text)
-    if match.spdx_id and _is_valid_expression(match.spdx_id):
+    if match.spdx_id and is_spdx_expression(match.spdx_id):
         return LicenseInfo(match.spdx_id, f"{source}: {text!r}" if match.name else None)
     return LicenseInfo(None, f"{source}: {text!r} is not an SPDX licence expression")
 
@@ -204,19 +208,6 @@ def model_license(facts: ModelFacts) -> LicenseInfo:
         said = "; ".join(repr(n) for n in names)
         return LicenseInfo(None, f"licence text not recognised as an SPDX licence: {said}")
     return LicenseInfo(None)
-
-
-def _is_valid_expression(expression: str) -> bool:
-    refs = set(re.findall(r"LicenseRef-[A-Za-z0-9.\-]+", expression))
-    # LicenseRef-s are valid syntax but unknown to the licence list: validate without them.
-    probe = expression
-    for ref in refs:
-        probe = probe.replace(ref, "MIT")
-    return not spdx_licensing.validate(probe).errors
-
-
-def license_refs(expression: str | None) -> list[str]:
-    return sorted(set(re.findall(r"LicenseRef-[A-Za-z0-9.\-]+", expression or "")))
 
 
 def dataset_relation(dataset: DatasetFact) -> str:
@@ -463,7 +454,7 @@ def _base_model_package(name: str, source: str) -> Package:
 def _license_value(lic: LicenseInfo) -> Any:
     if lic.expression is None:
         return SpdxNoAssertion()
-    return spdx_licensing.parse(lic.expression)
+    return parse_expression(lic.expression)  # spdx-tools takes license-expression's objects
 
 
 def _license_or_none(value: Any) -> str | None:
