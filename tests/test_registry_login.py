@@ -53,9 +53,11 @@ def attest(*args: str, stdin: str | None = None, tty: bool = False) -> tuple[int
 
 
 def one_error_line(err: str) -> str:
-    """The error line; apart from it stderr holds at most its hint."""
-    errors = [line for line in err.splitlines() if line.startswith("attest: error:")]
-    rest = [line for line in err.splitlines() if not line.startswith(("attest: error:", "  hint:"))]
+    """The error line; apart from it stderr holds at most its hint (and what -v/-vv asked)."""
+    verbose = ("attest: DEBUG:", "attest: INFO:")
+    lines = [ln for ln in err.splitlines() if not ln.startswith(verbose)]
+    errors = [line for line in lines if line.startswith("attest: error:")]
+    rest = [line for line in lines if not line.startswith(("attest: error:", "  hint:"))]
     assert len(errors) == 1 and not rest, err
     return errors[0]
 
@@ -316,3 +318,14 @@ def test_explicit_credentials_do_not_follow_a_redirect_to_another_host() -> None
             registry.shutdown()
         storage.shutdown()
     assert recorder.seen == [None]  # and storage on the other host never saw them
+
+
+def test_a_credential_helper_is_a_name_on_path_never_a_path(
+    registry_basic_auth: Registry, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"credsStore": "../../tmp/evil"}))
+    # read when the registry first asks for credentials
+    code, _, err = attest("inspect", f"{registry_basic_auth.ref}:v1", "--registry-config",
+                          str(config))  # fmt: skip
+    assert code == 2 and "not a plain name" in one_error_line(err)

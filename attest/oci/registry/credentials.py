@@ -162,6 +162,9 @@ def _decode_auths_entry(entry: dict[str, Any], registry: str, path: Path) -> Cre
 
 
 def _from_credential_helper(helper: str, registry: str) -> Credentials | None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", helper):
+        # a name with a slash would run a program by path, not one from PATH
+        raise UsageError(f"credential helper name {helper!r} is not a plain name")
     binary = f"docker-credential-{helper}"
     try:
         proc = subprocess.run(
