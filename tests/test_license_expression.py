@@ -14,9 +14,9 @@ from attest.facts.licenses import (
     license_refs,
     parse_expression,
 )
+from attest.lint.card import same_license
 from attest.mof.data import framework
 from attest.mof.licenses import LicenseCatalog, is_expression, mot_license
-from attest.stages.card_lint import same_license
 
 
 @pytest.mark.parametrize(

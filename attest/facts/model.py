@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from attest.facts.build_env import SourceFacts
+
 # File roles. Same words as ModelPack layer kinds, with "weight-config" spelled for humans.
 Role = Literal["weight", "weight-config", "code", "doc", "dataset"]
 ROLES: tuple[str, ...] = ("weight", "weight-config", "code", "doc", "dataset")
@@ -193,6 +195,8 @@ class ModelFacts:
     kitfile: str | None = None
     declared: Declared | None = None
     warnings: list[str] = field(default_factory=list)  # what could not be read, said honestly
+    # The build's checkout and CI, read by the flow that builds; not part of the facts' JSON.
+    source: SourceFacts = field(default_factory=SourceFacts)
 
     # -- derived views, so every stage reads the same answer ------------------------------------
 
@@ -297,6 +301,7 @@ class ModelFacts:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["source"]  # about this build, not the model (and it would change SPDX ids)
         data["parameter_count"] = self.parameter_count
         data["license"] = self.license
         data["architecture"] = self.architecture
