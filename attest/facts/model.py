@@ -12,6 +12,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from attest.jsonkeys import camel_keys
+
+#: Fields of the facts types whose values are data (their keys are never renamed in JSON).
+FACTS_DATA_FIELDS = frozenset({
+    "hf_config", "generation_config", "modelpack_config", "front_matter", "sections", "metadata",
+    "extra", "component_licenses", "components", "annotations",
+})  # fmt: skip
+
 # File roles. Same words as ModelPack layer kinds, with "weight-config" spelled for humans.
 Role = Literal["weight", "weight-config", "code", "doc", "dataset"]
 ROLES: tuple[str, ...] = ("weight", "weight-config", "code", "doc", "dataset")
@@ -296,8 +304,11 @@ class ModelFacts:
         return [f for f in self.files if f.role == role]
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``attest facts --format json``): camelCase keys; the documents read
+        (config.json, generation_config.json, card front matter and sections, weight metadata,
+        the ModelPack config, annotations, declared extras and maps) keep their own keys."""
         data = asdict(self)
         data["parameter_count"] = self.parameter_count
         data["license"] = self.license
         data["architecture"] = self.architecture
-        return data
+        return camel_keys(data, FACTS_DATA_FIELDS)  # type: ignore[no-any-return]
