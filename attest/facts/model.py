@@ -311,4 +311,4 @@ class ModelFacts:
         data["parameter_count"] = self.parameter_count
         data["license"] = self.license
         data["architecture"] = self.architecture
-        return camel_keys(data, FACTS_DATA_FIELDS)  # type: ignore[no-any-return]
+        return dict(camel_keys(data, FACTS_DATA_FIELDS))
