@@ -22,9 +22,7 @@ def camel_keys(value: Any, data: frozenset[str] = frozenset()) -> Any:
     """``value`` with every dict key in camelCase, except below the keys named in ``data``
     (snake_case field names whose values are data: copied, never renamed)."""
     if isinstance(value, dict):
-        return {
-            camel(k): (v if k in data else camel_keys(v, data)) for k, v in value.items()
-        }
+        return {camel(k): (v if k in data else camel_keys(v, data)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [camel_keys(v, data) for v in value]
     return value
