@@ -107,6 +107,8 @@ def outputs(
     j("audit", "audit", str(fleet), *pub)
     j("handoff", "handoff", remote, *pub, "--target", "deployment", "--serving-image", SERVING,
       "--out", str(t / "handoff"))
+    j("config show", "config", "show", "verify", "--all")
+    j("config path", "config", "path")
     with ModelRegistryStandIn() as mr:
         j("register", "register", remote, *pub, "--model-registry", mr.url, "--name", "tiny")
     yield out
@@ -150,7 +152,8 @@ def test_every_json_command_is_covered() -> None:
 
 COVERED = ("key generate", "digest", "pack", "inspect", "facts", "mof", "run", "sign", "attach",
            "referrers", "copy", "pull", "verify", "report", "diff", "policy test", "policy push",
-           "freshness", "card lint", "audit", "handoff", "register")  # fmt: skip
+           "freshness", "card lint", "audit", "handoff", "register", "config show",
+           "config path")  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COVERED)

@@ -23,6 +23,7 @@ from attest.cli import (  # noqa: F401 - register
     report,
     run,
     serve,
+    settings,
     signing,
     templates,
     verification,

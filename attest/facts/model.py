@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from attest.facts.build_env import SourceFacts
 from attest.jsonkeys import camel_keys
 
 #: Fields of the facts types whose values are data (their keys are never renamed in JSON).
@@ -201,6 +202,8 @@ class ModelFacts:
     kitfile: str | None = None
     declared: Declared | None = None
     warnings: list[str] = field(default_factory=list)  # what could not be read, said honestly
+    # The build's checkout and CI, read by the flow that builds; not part of the facts' JSON.
+    source: SourceFacts = field(default_factory=SourceFacts)
 
     # -- derived views, so every stage reads the same answer ------------------------------------
 
@@ -308,6 +311,7 @@ class ModelFacts:
         (config.json, generation_config.json, card front matter and sections, weight metadata,
         the ModelPack config, annotations, declared extras and maps) keep their own keys."""
         data = asdict(self)
+        del data["source"]  # about this build, not the model (and it would change SPDX ids)
         data["parameter_count"] = self.parameter_count
         data["license"] = self.license
         data["architecture"] = self.architecture
