@@ -10,8 +10,9 @@ from typing import Any
 
 from attest.facts.gather import facts_for_subject
 from attest.facts.model import ModelFacts
-from attest.oci import mediatypes as mt
-from attest.oci.modelpack import PackResult, pack, read_subject
+from attest.modelpack import media
+from attest.modelpack.pack import PackResult, pack
+from attest.modelpack.read import read_subject
 from attest.oci.referrers import ReferrersMode
 from attest.oci.store import Descriptor, Store
 from attest.policy.cli_glue import evaluate_policy
@@ -61,7 +62,7 @@ class RunResult:
     def roles(self) -> dict[str, int]:
         roles: dict[str, int] = {}
         for layer in self.packed.manifest["layers"]:
-            kind = mt.parse_model_layer_type(layer["mediaType"])
+            kind = media.parse_model_layer_type(layer["mediaType"])
             if kind:
                 roles[kind[0]] = roles.get(kind[0], 0) + 1
         return roles
@@ -90,9 +91,7 @@ def run_pipeline(
     facts = facts_for_subject(store, subject, facts_file)
     for warning in facts.warnings:
         log.warning("%s", warning)
-    subject_desc = Descriptor(
-        subject.descriptor.media_type, subject.digest, subject.descriptor.size
-    )
+    subject_desc = subject.descriptor()
 
     report = mof_report(facts)
     produced: list[tuple[StageOutcome, list[Evidence]]] = [

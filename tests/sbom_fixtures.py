@@ -18,10 +18,11 @@ from attest.facts.model import (
     LicenseFact,
     MetricFact,
     ModelFacts,
-    SubjectInfo,
     WeightFacts,
 )
-from attest.oci.mediatypes import OCI_MANIFEST, model_layer_type
+from attest.modelpack.media import model_layer_type
+from attest.modelpack.subject import Subject
+from attest.oci.mediatypes import OCI_MANIFEST
 from attest.stages.sbom.spdx2 import dataset_relation, make_summary, model_license, oci_purl
 
 CREATED_AT = "2025-01-02T03:04:05Z"
@@ -109,7 +110,7 @@ def full_model_facts() -> ModelFacts:
         name="tiny-llm",
         version="v1",
         files=list(FULL_FILES),
-        subject=SubjectInfo(
+        subject=Subject(
             reference="ghcr.io/some-org/tiny-llm:v1",
             repository="ghcr.io/some-org/tiny-llm",
             digest=MANIFEST_DIGEST,

@@ -12,8 +12,8 @@ import pytest
 from jsonschema import Draft4Validator
 
 from attest.facts.gather import facts_for_directory, facts_for_reference
+from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack
 from attest.stages.card_lint import RULES, Finding, has_errors, lint_card
 from attest.stages.card_lint_report import lint_json, lint_text, render_findings, sarif_log
 from attest.stages.cards import render_card

@@ -23,8 +23,8 @@ from attest.errors import UsageError
 from attest.facts.card import card_license, parse_card, split_front_matter
 from attest.facts.gather import facts_for_directory, facts_for_reference
 from attest.facts.model import ModelFacts
+from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.publish import attach_document
 from attest.stages.card_context import model_title

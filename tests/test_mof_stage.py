@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from attest.facts.gather import facts_for_directory, facts_for_reference
+from attest.modelpack.pack import pack
 from attest.mof import framework, parse_mot_yaml, score
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.stages.mof import PREDICATE_TYPE, mof_evidence, mof_report
 from tests.helpers import REPO_ROOT, run_attest

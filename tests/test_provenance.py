@@ -14,7 +14,8 @@ from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
 
 from attest.errors import UsageError
 from attest.facts.gather import facts_for_directory
-from attest.facts.model import ModelFacts, SubjectInfo
+from attest.facts.model import ModelFacts
+from attest.modelpack.subject import Subject
 from attest.stages.provenance import (
     GITHUB_BUILD_TYPE,
     LOCAL_BUILD_TYPE,
@@ -51,7 +52,7 @@ GITHUB_ENV = {
 
 def _facts(declared: Path | None = DECLARED) -> ModelFacts:
     facts = facts_for_directory(TINY_LLM, declared)
-    facts.subject = SubjectInfo(
+    facts.subject = Subject(
         reference="localhost:5000/acme/tiny-llm:v1",
         repository="localhost:5000/acme/tiny-llm",
         digest=DIGEST,

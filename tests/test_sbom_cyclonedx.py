@@ -29,9 +29,9 @@ from attest.facts.model import (
     LicenseFact,
     MetricFact,
     ModelFacts,
-    SubjectInfo,
     WeightFacts,
 )
+from attest.modelpack.subject import Subject
 from attest.stages.sbom import cyclonedx as cdx
 from attest.stages.sbom.cyclonedx import (
     MEDIA_TYPE,
@@ -118,7 +118,7 @@ def full_facts() -> ModelFacts:
         technical_report_url="https://example.org/tiny-llama-report.pdf",
         extra={"approach": "self-supervised"},
     )
-    subject = SubjectInfo(
+    subject = Subject(
         reference="localhost:5000/models/tiny-llama:v1",
         repository="localhost:5000/models/tiny-llama",
         digest=_sha(b"manifest bytes"),
@@ -383,7 +383,7 @@ def test_paper_linked_twice_is_listed_once() -> None:
 
 def test_layout_subject_has_no_registry_parts() -> None:
     facts = full_facts()
-    facts.subject = SubjectInfo(
+    facts.subject = Subject(
         reference="oci:/tmp/out:v1", repository="oci:/tmp/out", digest=_sha(b"m"),
         media_type="application/vnd.oci.image.manifest.v1+json", size=10,
     )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
+
+from attest.modelpack.subject import Subject  # a leaf: data only, imports no facts
 
 # File roles. Same words as ModelPack layer kinds, with "weight-config" spelled for humans.
 Role = Literal["weight", "weight-config", "code", "doc", "dataset"]
@@ -161,24 +163,12 @@ class Declared:
 
 
 @dataclass
-class SubjectInfo:
-    """The ModelPack artifact the facts describe, when they come from one."""
-
-    reference: str  # as given, e.g. "localhost:5000/m/tiny:v1" or "oci:out:tiny"
-    repository: str  # in-toto subject name: "registry/repo" or "oci:PATH"
-    digest: str  # manifest digest
-    media_type: str
-    size: int
-    annotations: dict[str, str] = field(default_factory=dict)  # manifest annotations
-
-
-@dataclass
 class ModelFacts:
     """Everything known about one model. Built by :func:`attest.facts.gather.gather_facts`."""
 
     name: str
     files: list[FileFact]
-    subject: SubjectInfo | None = None
+    subject: Subject | None = None  # the artifact the facts come from, when one
     version: str | None = None
     weights: list[WeightFacts] = field(default_factory=list)
     hf_config: dict[str, Any] | None = None  # config.json
@@ -296,7 +286,8 @@ class ModelFacts:
         return [f for f in self.files if f.role == role]
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(replace(self, subject=None))  # the subject's bytes and layers stay out
+        data["subject"] = self.subject.facts_dict() if self.subject else None
         data["parameter_count"] = self.parameter_count
         data["license"] = self.license
         data["architecture"] = self.architecture

@@ -19,7 +19,8 @@ import requests
 
 from attest.errors import InputError, RegistryError, VerificationError
 from attest.flows.verify import VerifyOutcome
-from attest.oci.modelpack import ModelLayer, parse_subject
+from attest.modelpack.read import parse_subject
+from attest.modelpack.subject import ModelLayer
 from attest.stages.mof import PREDICATE_TYPE as MOF
 from attest.stages.sbom.cyclonedx import PREDICATE_TYPE as CYCLONEDX
 from attest.stages.sbom.spdx2 import SPDX2_PREDICATE_TYPE as SPDX2

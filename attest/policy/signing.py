@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from attest.errors import VerificationError
-from attest.facts.model import SubjectInfo
+from attest.modelpack.subject import Subject
 from attest.oci.reference import parse_reference
 from attest.oci.store import Descriptor
 from attest.oci.stores import StoreOptions, open_store
@@ -26,13 +26,13 @@ PREDICATE_TYPE = "https://attest.dev/policy-bundle/v1"
 
 def policy_bundle_evidence(pushed: PushedBundle) -> Evidence:
     ref = parse_reference(pushed.reference)
-    subject = SubjectInfo(
+    subject = Subject(
         reference=pushed.reference,
         repository=ref.repository_name(),
         digest=pushed.manifest.digest,
-        media_type=pushed.manifest.media_type,
         size=pushed.manifest.size,
-    )
+        media_type=pushed.manifest.media_type,
+    )  # not a model: no config, no layers
     predicate = {
         "revision": pushed.bundle.manifest.get("revision"),
         "roots": pushed.bundle.manifest.get("roots", []),

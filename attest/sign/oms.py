@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from attest.errors import InputError
-from attest.oci.modelpack import Subject
+from attest.modelpack.subject import Subject
 from attest.stages.statement import Evidence, validate_statement
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from in_toto_attestation.v1.statement import STATEMENT_TYPE_URI
 from in_toto_attestation.v1.statement import Statement as _ProtoStatement
 
 from attest.errors import InputError, InternalError
-from attest.facts.model import SubjectInfo
+from attest.modelpack.subject import Subject
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Evidence:
 
 
 def make_statement(
-    subject: SubjectInfo, predicate_type: str, predicate: dict[str, Any]
+    subject: Subject, predicate_type: str, predicate: dict[str, Any]
 ) -> dict[str, Any]:
     """A Statement v1 whose subject is the ModelPack manifest (name = repository)."""
     alg, _, hexdigest = subject.digest.partition(":")
