@@ -116,7 +116,7 @@ def full_model_facts() -> ModelFacts:
             digest=MANIFEST_DIGEST,
             media_type=OCI_MANIFEST,
             size=1234,
-            annotations={"org.opencontainers.image.created": CREATED_AT},
+            manifest={"annotations": {"org.opencontainers.image.created": CREATED_AT}},
         ),
         weights=[
             WeightFacts(path="model.safetensors", format="safetensors", tensor_count=3,

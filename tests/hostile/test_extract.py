@@ -238,6 +238,7 @@ def test_max_expand_must_be_a_size(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_too_many_tar_members_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from attest.modelpack.pull import pull
     from attest.modelpack.read import read_subject
     from attest.oci import extract
     from attest.oci.layout import LayoutStore
@@ -247,5 +248,5 @@ def test_too_many_tar_members_is_bad_input(tmp_path: Path, monkeypatch: pytest.M
     layout_with(tmp_path, [(tar_bytes(*entries), "tar", None)])
     store = LayoutStore(tmp_path / "layout")
     with pytest.raises(InputError, match="more than 3 tar entries"):
-        extract.pull(read_subject(store, "v1"), store, tmp_path / "out")
+        pull(read_subject(store, "v1"), store, tmp_path / "out")
     assert not (tmp_path / "out").exists()
