@@ -1,10 +1,10 @@
 """The one Subject type: a resolved artifact, with the exact manifest bytes and what they name.
 
-Facts, stages (the in-toto statement subject), signing, attaching and verifying all take this
-type; where the OCI layer needs only a descriptor, :meth:`Subject.descriptor` gives it. A
+Facts, stages (the in-toto statement subject), signing and the OMS check take this type; where
+the OCI layer needs only a descriptor (attaching referrers, verifying any artifact's referrers),
+:meth:`Subject.descriptor` gives it. A
 ModelPack or KitOps artifact fills every field (:func:`attest.modelpack.read.read_subject`);
-any other artifact that evidence is about (a policy bundle) has no config and no layers
-(:meth:`Subject.of_manifest`).
+any other artifact that evidence is about (a policy bundle) has no config and no layers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from attest.errors import UsageError
 from attest.oci.reference import parse_reference
-from attest.oci.store import Descriptor, Manifest
+from attest.oci.store import Descriptor
 
 
 @dataclass(frozen=True)
@@ -74,22 +74,6 @@ class Subject:
     layers: list[ModelLayer] = field(default_factory=list)
     flavour: str = ""  # "modelpack", "modelpack-legacy" (cnai), "kitops"; "" for others
     config_errors: list[str] = field(default_factory=list)  # why the config was not used
-
-    @classmethod
-    def of_manifest(cls, fetched: Manifest, reference: str, location: str) -> Subject:
-        """Any artifact (not read as a model): its manifest and where it lives."""
-        manifest = fetched.json()
-        artifact_type = manifest.get("artifactType")
-        return cls(
-            reference=reference,
-            repository=repository_of(reference, location),
-            digest=fetched.descriptor.digest,
-            size=fetched.descriptor.size,
-            media_type=fetched.descriptor.media_type,
-            manifest_bytes=fetched.data,
-            manifest=manifest,
-            artifact_type=artifact_type if isinstance(artifact_type, str) else None,
-        )
 
     def descriptor(self) -> Descriptor:
         """The manifest's OCI descriptor, for what needs only that (attach, referrers)."""
