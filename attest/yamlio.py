@@ -81,6 +81,9 @@ def parse(text: str, max_size: int = MAX_SIZE) -> tuple[yaml.Node | None, Any]:
     """
     if len(text) > max_size:
         raise RefusedYAML(problem=f"YAML text is {len(text)} characters; at most {max_size}")
+    fast = _parse_with_libyaml(text)
+    if fast is not None:
+        return fast
     loader = GuardedLoader(text)
     try:
         node = loader.get_single_node()
@@ -90,6 +93,37 @@ def parse(text: str, max_size: int = MAX_SIZE) -> tuple[yaml.Node | None, Any]:
     finally:
         loader.dispose()
     return node, obj
+
+
+_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+
+
+def _parse_with_libyaml(text: str) -> tuple[yaml.Node | None, Any] | None:
+    """The same document read by libyaml (several times faster than PyYAML's own parser, which
+    matters for the MOF licence catalog read on every run), or None to take the guarded Python
+    path: when libyaml is missing, or the event stream holds an alias, nesting near the bound or
+    an error -- there the Python loader raises the error with its path and line."""
+    if _CLoader is None:
+        return None
+    depth = 0
+    try:  # the events first: nothing is built before aliases and depth are known to be absent
+        for event in yaml.parse(text, Loader=_CLoader):
+            if isinstance(event, yaml.AliasEvent):
+                return None
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth >= MAX_DEPTH:
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        loader = _CLoader(text)
+        try:
+            node = loader.get_single_node()
+            return node, (loader.construct_document(node) if node is not None else None)
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, RecursionError):
+        return None
 
 
 def safe_load(text: str | bytes, max_size: int = MAX_SIZE) -> Any:

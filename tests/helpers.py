@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import struct
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +86,10 @@ def push_artifact(
     return store.push_manifest(json.dumps(manifest).encode(), mt.OCI_MANIFEST, tag=tag).descriptor
 
 
-def run_attest(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
-    """Run the real `attest` entry point in a child process, isolated from the user's config
-    and cache (conftest points ATTEST_CONFIG_DIR at a session temp dir)."""
+def _child_env(env: dict[str, str] | None) -> dict[str, str]:
+    """What a user's shell would hand `attest`, isolated from the user's config and cache
+    (conftest points ATTEST_CONFIG_DIR at a session temp dir)."""
     import os
-    import subprocess
-    import sys
 
     base = {
         "PATH": "/usr/bin:/bin",
@@ -98,10 +99,69 @@ def run_attest(*args: str, cwd: Path | None = None, env: dict[str, str] | None =
     }
     if os.environ.get("PYTHONPATH"):  # e.g. running the suite against an older checkout
         base["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    return subprocess.run(
-        [sys.executable, "-m", "attest", *args], capture_output=True, text=True, cwd=cwd,
-        env={**base, **(env or {})},
-    )  # fmt: skip
+    return {**base, **(env or {})}
+
+
+def run_attest(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+    child: bool = False, input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `attest` command line: its entry function `attest.cli.main` (flag parsing,
+    error lines, exit codes), with the environment, working directory and standard streams a
+    child process would get. In process by default (a child costs 1-2 s of interpreter start
+    and imports); ``child=True`` runs `python -m attest` in a child process, for what only a
+    child shows (concurrency between commands, the module entry point)."""
+    if child:
+        return subprocess.run(
+            [sys.executable, "-m", "attest", *args], capture_output=True, text=True, cwd=cwd,
+            env=_child_env(env), input=input,
+        )  # fmt: skip
+    return _run_in_process(list(args), cwd, _child_env(env), input or "")
+
+
+_IN_PROCESS = threading.Lock()  # one command at a time: it owns the streams, cwd and environment
+
+
+def _run_in_process(
+    args: list[str], cwd: Path | None, env: dict[str, str], stdin: str
+) -> subprocess.CompletedProcess[str]:
+    import os
+
+    from attest.cli import main
+
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = (
+        io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+        io.TextIOWrapper(err, encoding="utf-8", write_through=True),
+    )
+    with _IN_PROCESS:
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        saved_streams, saved_argv = (sys.stdin, sys.stdout, sys.stderr), sys.argv
+        os.environ.clear()
+        os.environ.update(env)
+        sys.stdin, sys.stdout, sys.stderr = streams
+        sys.argv = ["attest", *args]
+        code: int | str | None = 0
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            main()
+        except SystemExit as e:
+            code = e.code
+        finally:
+            for stream in streams[1:]:
+                stream.flush()
+            sys.stdin, sys.stdout, sys.stderr = saved_streams
+            sys.argv = saved_argv
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+    returncode = code if isinstance(code, int) else (0 if code is None else 1)
+    return subprocess.CompletedProcess(
+        ["attest", *args], returncode, out.getvalue().decode("utf-8", "replace"),
+        err.getvalue().decode("utf-8", "replace"),
+    )
 
 
 def copy_source_tree(dest: Path) -> Path:

@@ -160,10 +160,14 @@ _DOCKER_REGISTRY_FIXTURES = {"registry_server", "registry_basic_auth_server"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests using docker-registry with ``registry`` (``-m "not registry"`` skips them)."""
+    """Mark tests using docker-registry with ``registry`` (``-m "not registry"`` skips them),
+    and run the tests of an xdist group first: a group shares one costly environment (a
+    pre-commit store, the Action's installed venv) on one worker, so it is the longest unit
+    of work and must not be what the other workers wait for at the end."""
     for item in items:
         if _DOCKER_REGISTRY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.registry)
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
 
 
 

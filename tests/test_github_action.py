@@ -34,6 +34,9 @@ from tests.helpers import REPO_ROOT, copy_source_tree, run_attest
 from tests.js_verifier import verify_with_sigstore_js
 from tests.sigstore_stand_in import github_claims
 
+# every run shares one RUNNER_TEMP (attest installed once), so they share one xdist worker
+pytestmark = pytest.mark.xdist_group("action-runner")
+
 EXAMPLES = sorted((REPO_ROOT / "docs" / "examples").glob("*.yml"))
 MODELS = REPO_ROOT / "testdata" / "models"
 CLAIMS = github_claims(repository="acme/model-repo", ref="refs/tags/v1.0.0")

@@ -1,11 +1,13 @@
-"""The hooks in `.pre-commit-hooks.yaml`, run by the real `pre-commit try-repo`.
+"""The hooks in `.pre-commit-hooks.yaml`, run by the real `pre-commit`, as a user runs them.
 
-pre-commit builds the hook environment itself (`pip install .` of a clone of this repository,
-non-editable, in a fresh virtualenv), so a packaging defect — a package left out of the wheel, a
-content file missing — fails here as it would for a user. try-repo always builds into a fresh
-temporary store, so each call costs one environment build: the module makes exactly two calls,
-one on a good model repository (every hook passes) and one on a bad one (every hook fails, each
-with its own one-line reason).
+Each model repository is checked by `pre-commit run --all-files` with a config naming this
+repository (a commit of the current tree) at its commit sha. pre-commit builds
+the hook environment itself (`pip install .` of a clone of this repository, non-editable, in a
+fresh virtualenv), so a packaging defect — a package left out of the wheel, a content file
+missing — fails here as it would for a user. The two runs (a good model repository: every hook
+passes; a bad one: every hook fails, each with its own one-line reason) share one pre-commit
+store, so the environment is built once, as on a developer's machine; they are one xdist group
+so they share it in CI too.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def _commit_all(repo: Path) -> None:
 
 
 def _hook_repo(dest: Path) -> Path:
-    """This source tree committed to a fresh repository: try-repo clones HEAD, so uncommitted
+    """This source tree committed to a fresh repository: pre-commit clones a commit, so uncommitted
     work must be in a commit."""
     _commit_all(copy_source_tree(dest))
     return dest
@@ -114,11 +116,28 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _hook_repo(tmp_path_factory.mktemp("hook-repo"))
 
 
-def try_repo(hook_repo: Path, model: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **GIT_ENV, "NO_COLOR": "1", "PRE_COMMIT_COLOR": "never"}
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def _config(hook_repo: Path) -> str:
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, check=True,
+                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    hooks = "".join(f"      - id: {hook}\n" for hook in HOOKS)
+    return f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n{hooks}"
+
+
+def run_hooks(hook_repo: Path, home: Path, model: Path) -> subprocess.CompletedProcess[str]:
+    """`pre-commit run --all-files` in ``model`` with a config that pins this repository's
+    commit (kept beside the model repository, so the evidence the hooks check is unchanged)."""
+    config = model.parent / "pre-commit-config.yaml"
+    config.write_text(_config(hook_repo))
+    env = {**os.environ, **GIT_ENV, "NO_COLOR": "1", "PRE_COMMIT_COLOR": "never",
+           "PRE_COMMIT_HOME": str(home)}  # fmt: skip
     env.pop("VIRTUAL_ENV", None)
     return subprocess.run(
-        [_pre_commit(), "try-repo", str(hook_repo), "--all-files", "--color", "never"],
+        [_pre_commit(), "run", "--config", str(config), "--all-files", "--color", "never"],
         cwd=model, capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
 
@@ -137,16 +156,20 @@ def test_manifest_lists_the_hooks_with_whole_tree_ones_seeing_no_filenames() -> 
             assert hook["pass_filenames"] is False, hook["id"]
 
 
-def test_try_repo_passes_a_good_model(hook_repo: Path, tmp_path: Path) -> None:
-    proc = try_repo(hook_repo, good_model(tmp_path))
+@pytest.mark.xdist_group("pre-commit-store")
+def test_hooks_pass_a_good_model(hook_repo: Path, pre_commit_home: Path, tmp_path: Path) -> None:
+    proc = run_hooks(hook_repo, pre_commit_home, good_model(tmp_path))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     for name in HOOKS.values():
         assert _status(out, name) == "Passed", out
 
 
-def test_try_repo_fails_a_bad_model_with_clear_messages(hook_repo: Path, tmp_path: Path) -> None:
-    proc = try_repo(hook_repo, bad_model(tmp_path))
+@pytest.mark.xdist_group("pre-commit-store")
+def test_hooks_fail_a_bad_model_with_clear_messages(
+    hook_repo: Path, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    proc = run_hooks(hook_repo, pre_commit_home, bad_model(tmp_path))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     for name in HOOKS.values():
