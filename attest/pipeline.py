@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from attest.facts.build_env import read_source_facts
 from attest.facts.gather import facts_for_subject
 from attest.facts.model import ModelFacts
 from attest.modelpack import media
@@ -91,6 +92,7 @@ def run_pipeline(
     facts = facts_for_subject(store, subject, facts_file)
     for warning in facts.warnings:
         log.warning("%s", warning)
+    facts.source = read_source_facts(source)  # its git checkout (when it is one) and the CI
     subject_desc = subject.descriptor()
 
     report = mof_report(facts)
@@ -111,7 +113,6 @@ def run_pipeline(
         started_on=started,
         finished_on=datetime.now(timezone.utc),
         oidc_claims=signer.oidc_claims if signer else None,  # GitHub's workflow claims
-        source_dir=source,  # its git checkout, when it is one
     )
     produced.append((StageOutcome("provenance", "ok", "SLSA Provenance v1"), [provenance]))
 

@@ -1,7 +1,9 @@
-"""A small byte-progress line on stderr, shared by hashing and uploads.
+"""Byte progress on stderr (hashing, pack uploads, pull, copy), drawn by ``rich.progress``.
 
-Shown only to a person watching: stderr must be a TTY and ``CI`` unset. Redraws are throttled
-so that a fast producer (a hashing thread advancing every few MiB) costs almost nothing.
+Shown only to a person watching: stderr must be a terminal, ``CI`` unset and ``-q`` not given.
+Callers never branch on that: a :class:`Progress` that is off still counts (``done``) and every
+other method is a cheap no-op. A transfer of many blobs shows one line per blob in flight under
+the overall line; a blob's line goes away when it is done.
 """
 
 from __future__ import annotations
@@ -9,41 +11,50 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
-from collections.abc import Callable
 from types import TracebackType
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TextIO
 
-_MIB = 1024 * 1024
-_REDRAW_INTERVAL = 0.1  # seconds: at most ~10 redraws per second
+from attest.text import safe
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_quiet = False
 
 
-def progress_enabled(requested: bool | None = None, stream: TextIO | None = None) -> bool:
-    """Decide whether to draw: ``requested`` False forces off; otherwise TTY and no ``CI``.
+def set_quiet(quiet: bool) -> None:
+    """``-q``: no progress at all (the CLI group sets this on every invocation)."""
+    global _quiet
+    _quiet = quiet
 
-    ``requested=True`` still needs a TTY: writing ``\\r`` redraws into a log file or a pipe only
-    makes noise, and the caller asked for progress, not for garbage in captured output.
+
+class Advancer(Protocol):
+    def advance(self, n: int) -> None: ...
+
+
+def progress_enabled(
+    requested: bool | None = None, stream: TextIO | None = None, console: Console | None = None
+) -> bool:
+    """Decide whether to draw: ``requested`` False, ``-q`` or ``CI`` force it off; otherwise
+    only on a terminal (``console``'s own judgement when one is given, else ``stream``'s).
+
+    ``requested=True`` still needs a terminal: redraws in a log file or a pipe are only noise.
     """
-    if requested is False:
+    if requested is False or _quiet or os.environ.get("CI"):
         return False
+    if console is not None:
+        return console.is_terminal
     stream = stream if stream is not None else sys.stderr
-    if os.environ.get("CI"):
-        return False
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):  # closed or fake stream
         return False
 
 
-def _fmt_mib(n: int) -> str:
-    return f"{n / _MIB:,.1f} MiB"
-
-
 class Progress:
-    """Thread-safe progress over a known (or unknown, ``total=0``) number of bytes.
+    """Thread-safe progress over ``total`` bytes (``0``: unknown, grown by :meth:`blob`).
 
-    Use as a context manager, or call :meth:`close`. When disabled every method is a cheap no-op,
-    so callers never need to branch on whether progress is shown.
+    Use as a context manager, or call :meth:`close`.
     """
 
     def __init__(
@@ -53,83 +64,77 @@ class Progress:
         *,
         enabled: bool | None = None,
         stream: TextIO | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        console: Console | None = None,
     ) -> None:
         self.total = max(0, total)
         self.label = label
         self.done = 0
-        self._stream = stream if stream is not None else sys.stderr
-        self.enabled = progress_enabled(enabled, self._stream)
+        self._grows = self.total == 0  # blobs found as the work goes add to the total
         self._lock = threading.Lock()
-        self._clock = clock  # injectable, so tests step time instead of sleeping
-        self._start = clock()
-        self._last_draw = 0.0
-        self._drawn = False
         self._closed = False
-        self._width = 0
+        self.enabled = progress_enabled(enabled, stream, console)
+        self._bar: Any = None
+        if self.enabled:
+            self._start(console or _console(stream if stream is not None else sys.stderr))
 
-    def add_total(self, n: int) -> None:
-        """Grow the total, for producers that discover work as they go (e.g. uploads)."""
-        with self._lock:
-            self.total += max(0, n)
+    def _start(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import (
+            Progress as RichProgress,
+        )
+
+        self._bar = RichProgress(
+            TextColumn("{task.description}", markup=False),  # labels are file names: no markup
+            BarColumn(),
+            TaskProgressColumn(),
+            DownloadColumn(),  # decimal units, as TransferSpeedColumn (and pip) show them
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            redirect_stdout=False,  # data goes to stdout untouched, even while drawing
+            redirect_stderr=False,
+        )
+        self._task = self._bar.add_task(safe(self.label), total=self.total or None)
+        self._bar.start()
+
+    @property
+    def rich(self) -> Any:
+        """The ``rich.progress.Progress`` drawing this (None when off)."""
+        return self._bar
 
     def advance(self, n: int) -> None:
-        """Record ``n`` more bytes done; redraw if the last redraw is old enough."""
+        """Record ``n`` more bytes done."""
         if n <= 0:
             return
         with self._lock:
             self.done += n
-            if not self.enabled or self._closed:
-                return
-            now = self._clock()
-            if now - self._last_draw >= _REDRAW_INTERVAL:
-                self._last_draw = now
-                self._draw(now)
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
 
-    def rate(self) -> float:
-        """Average bytes per second since the reporter was created."""
-        elapsed = self._clock() - self._start
-        return self.done / elapsed if elapsed > 0 else 0.0
-
-    def _line(self, now: float) -> str:
-        elapsed = now - self._start
-        rate = self.done / elapsed / _MIB if elapsed > 0 else 0.0
-        head = f"{self.label} " if self.label else ""
-        if self.total:
-            pct = min(100.0, 100.0 * self.done / self.total)
-            body = f"{_fmt_mib(self.done)} / {_fmt_mib(self.total)} ({pct:3.0f}%)"
-        else:
-            body = _fmt_mib(self.done)
-        return f"{head}{body}  {rate:,.0f} MiB/s"
-
-    def _draw(self, now: float) -> None:
-        line = self._line(now)
-        # Pad with spaces so a shorter line fully overwrites a longer previous one.
-        pad = " " * max(0, self._width - len(line))
-        self._width = len(line)
-        try:
-            self._stream.write(f"\r{line}{pad}")
-            self._stream.flush()
-        except (OSError, ValueError):  # stderr closed or broken pipe: progress is optional
-            self.enabled = False
-            return
-        self._drawn = True
+    def blob(self, label: str, size: int) -> BlobProgress:
+        """A line for one blob in flight; its bytes also count towards this progress."""
+        if self._grows and size > 0:
+            with self._lock:
+                self.total += size
+            if self._bar is not None:
+                self._bar.update(self._task, total=self.total)
+        return BlobProgress(self, label, size)
 
     def close(self) -> None:
-        """Draw the final figures and end the line. Safe to call twice."""
+        """Draw the final figures and end the display. Safe to call twice."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            if not self.enabled:
-                return
-            self._draw(self._clock())
-            if self._drawn:
-                try:
-                    self._stream.write("\n")
-                    self._stream.flush()
-                except (OSError, ValueError):
-                    pass
+        if self._bar is not None:
+            self._bar.stop()
 
     def __enter__(self) -> Progress:
         return self
@@ -143,6 +148,43 @@ class Progress:
         self.close()
 
 
+class BlobProgress:
+    """One blob's line under a :class:`Progress`; a context manager that removes the line."""
+
+    def __init__(self, parent: Progress, label: str, size: int) -> None:
+        self._parent = parent
+        self.done = 0
+        self._task = None
+        if parent.rich is not None:
+            self._task = parent.rich.add_task(f"  {safe(label)}", total=size or None)
+
+    def advance(self, n: int) -> None:
+        if n <= 0:
+            return
+        self.done += n
+        self._parent.advance(n)
+        if self._task is not None:
+            self._parent.rich.advance(self._task, n)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._parent.rich.remove_task(self._task)
+            self._task = None
+
+    def __enter__(self) -> BlobProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _console(stream: TextIO) -> Console:
+    from rich.console import Console
+
+    # the caller already decided this is a terminal (FORCE_COLOR alone must not make it one)
+    return Console(file=stream, force_terminal=True)
+
+
 class ProgressReader:
     """A binary stream that advances ``progress`` by what is read from it (uploads, copies).
 
@@ -150,7 +192,7 @@ class ProgressReader:
     does not move the bar back (it shows work done, not position).
     """
 
-    def __init__(self, stream: BinaryIO, progress: Progress) -> None:
+    def __init__(self, stream: BinaryIO, progress: Advancer) -> None:
         self._stream = stream
         self._progress = progress
 

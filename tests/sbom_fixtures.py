@@ -23,7 +23,9 @@ from attest.facts.model import (
 from attest.modelpack.media import model_layer_type
 from attest.modelpack.subject import Subject
 from attest.oci.mediatypes import OCI_MANIFEST
-from attest.stages.sbom.spdx2 import dataset_relation, make_summary, model_license, oci_purl
+from attest.sbom_read.spdx2 import make_summary
+from attest.stages.sbom.cyclonedx import oci_purl
+from attest.stages.sbom.spdx_common import dataset_relation, model_license
 
 CREATED_AT = "2025-01-02T03:04:05Z"
 MANIFEST_DIGEST = "sha256:" + hashlib.sha256(b"tiny-llm manifest").hexdigest()

@@ -12,10 +12,11 @@ import pytest
 from jsonschema import Draft4Validator
 
 from attest.facts.gather import facts_for_directory, facts_for_reference
+from attest.lint.card import lint_card
+from attest.lint.card_report import lint_json, lint_text, render_findings, sarif_log
+from attest.lint.card_rules import RULES, Finding, has_errors
 from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
-from attest.stages.card_lint import RULES, Finding, has_errors, lint_card
-from attest.stages.card_lint_report import lint_json, lint_text, render_findings, sarif_log
 from attest.stages.cards import render_card
 from tests.helpers import REPO_ROOT
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from attest.facts.card import parse_card
 from attest.facts.gather import facts_for_directory
-from attest.stages.card_lint import lint_card
-from attest.stages.card_spec import match_section
+from attest.lint.card import lint_card
+from attest.lint.card_spec import match_section
 from attest.stages.cards import render_card
 from tests.helpers import REPO_ROOT
 

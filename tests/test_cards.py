@@ -23,13 +23,14 @@ from attest.errors import UsageError
 from attest.facts.card import card_license, parse_card, split_front_matter
 from attest.facts.gather import facts_for_directory, facts_for_reference
 from attest.facts.model import ModelFacts
+from attest.lint.card import same_license
+from attest.lint.card_spec import strip_generated
 from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
 from attest.oci.referrers import discover
 from attest.publish import attach_document
+from attest.sbom_read.cyclonedx import cyclonedx_to_facts
 from attest.stages.card_context import model_title
-from attest.stages.card_lint import same_license
-from attest.stages.card_spec import strip_generated
 from attest.stages.cards import (
     DATA_CARD_PREDICATE_TYPE,
     MODEL_CARD_PREDICATE_TYPE,
@@ -40,7 +41,7 @@ from attest.stages.cards import (
     templates_dir,
 )
 from attest.stages.mof import mof_report
-from attest.stages.sbom.cyclonedx import build_cyclonedx, cyclonedx_to_facts
+from attest.stages.sbom.cyclonedx import build_cyclonedx
 from attest.stages.statement import validate_statement
 from tests.helpers import REPO_ROOT
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ import pytest
 from attest.errors import InputError
 from attest.oci import digest as dg
 from attest.oci.digest import CHUNK_SIZE, DigestCache, FileDigest, digest_files, sha256_file
-from attest.progress import Progress, progress_enabled
+from attest.progress import Progress
 
 OLD = 1_600_000_000  # an mtime well outside the racy window
 
@@ -498,64 +497,3 @@ def test_progress_counts_hashed_bytes_only(
     seen.clear()
     digest_files(root, list(files), progress=False)  # all cached: nothing to report
     assert seen == []
-
-
-# --- progress --------------------------------------------------------------------------------
-
-
-class FakeTTY(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_enabled_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CI", raising=False)
-    assert progress_enabled(None, FakeTTY())
-    assert not progress_enabled(False, FakeTTY())
-    assert not progress_enabled(None, io.StringIO())
-    monkeypatch.setenv("CI", "true")
-    assert not progress_enabled(None, FakeTTY())
-
-
-def test_progress_draws_throttled_and_ends_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CI", raising=False)
-    out = FakeTTY()
-    now = [1000.0]  # an injected clock, stepped by binary fractions (exact in floating point)
-    step = 10 * 1024
-    with Progress(120 * step, "sha256", stream=out, clock=lambda: now[0]) as p:
-        for _ in range(100):  # a burst at one instant: drawn once
-            p.advance(step)
-        assert out.getvalue().count("\r") == 1
-        for _ in range(10):  # 0.25 s apart, past the 0.1 s interval: every one drawn
-            now[0] += 0.25
-            p.advance(step)
-        assert out.getvalue().count("\r") == 11
-        for _ in range(10):  # 0.0625 s apart: every second one drawn
-            now[0] += 0.0625
-            p.advance(step)
-        assert out.getvalue().count("\r") == 16
-    text = out.getvalue()
-    assert text.count("\r") == 17 and text.endswith("\n")  # close draws the final figures
-    assert "1.2 MiB / 1.2 MiB (100%)" in text
-    assert text.rstrip().endswith("0 MiB/s")  # 1.17 MiB over 3.125 s
-    assert "sha256" in text
-
-
-def test_progress_thread_safe() -> None:
-    p = Progress(0, enabled=False)
-    threads = [
-        threading.Thread(target=lambda: [p.advance(1) for _ in range(10_000)]) for _ in range(4)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert p.done == 40_000
-
-
-def test_progress_disabled_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CI", raising=False)
-    out = FakeTTY()
-    with Progress(100, "x", enabled=False, stream=out) as p:
-        p.advance(100)
-    assert out.getvalue() == ""

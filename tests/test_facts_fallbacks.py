@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from attest.facts.gather import facts_for_directory
-from attest.stages.card_context import model_front_matter
+from attest.stages.card_front_matter import model_front_matter
 from attest.stages.cards import render_card
 from attest.stages.sbom.cyclonedx import build_cyclonedx
 from tests.helpers import REPO_ROOT

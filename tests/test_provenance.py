@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,9 @@ import pytest
 from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
 
 from attest.errors import UsageError
+from attest.facts.build_env import SourceFacts, read_ci_environment, read_source_facts
 from attest.facts.gather import facts_for_directory
+from attest.facts.git_source import read_git_source
 from attest.facts.model import ModelFacts
 from attest.modelpack.subject import Subject
 from attest.stages.provenance import (
@@ -23,9 +27,9 @@ from attest.stages.provenance import (
     build_provenance,
     clean_remote_url,
     provenance_evidence,
-    read_git_source,
 )
 from attest.stages.statement import statement_bytes
+from tests.git_fixtures import git, make_checkout, needs_git
 from tests.helpers import REPO_ROOT
 
 TINY_LLM = REPO_ROOT / "testdata" / "models" / "tiny-llm"
@@ -67,6 +71,11 @@ def facts() -> ModelFacts:
     return _facts()
 
 
+def _on_ci(facts: ModelFacts, env: Mapping[str, str]) -> ModelFacts:
+    """``facts`` as the flow gathers them in a CI job whose environment is ``env``."""
+    return dataclasses.replace(facts, source=SourceFacts(ci=read_ci_environment(env)))
+
+
 def _deps(statement: dict[str, Any]) -> list[dict[str, Any]]:
     return statement["predicate"]["buildDefinition"]["resolvedDependencies"]
 
@@ -83,7 +92,7 @@ def _assert_valid_descriptors(statement: dict[str, Any]) -> None:
 
 
 def test_local_build_uses_our_build_type(facts: ModelFacts) -> None:
-    st = build_provenance(facts, started_on=STARTED, finished_on=FINISHED, env={})
+    st = build_provenance(facts, started_on=STARTED, finished_on=FINISHED)
     assert st["_type"] == "https://in-toto.io/Statement/v1"
     assert st["predicateType"] == PREDICATE_TYPE == "https://slsa.dev/provenance/v1"
     assert st["subject"] == [
@@ -105,7 +114,7 @@ def test_local_build_uses_our_build_type(facts: ModelFacts) -> None:
 
 
 def test_resolved_dependencies_name_source_base_model_datasets(facts: ModelFacts) -> None:
-    st = build_provenance(facts, started_on=STARTED, finished_on=FINISHED, env={})
+    st = build_provenance(facts, started_on=STARTED, finished_on=FINISHED)
     assert _role(st, "source") == [
         {
             "name": "source",
@@ -139,7 +148,7 @@ def test_training_code_and_packed_datasets_carry_their_digests(tmp_path: Path) -
         "base_model: registry.example/base/model@sha256:" + "cd" * 32 + "\n"
     )
     facts = _facts(declared)
-    st = build_provenance(facts, started_on=None, finished_on=None, env={})
+    st = build_provenance(facts, started_on=None, finished_on=None)
     code = _role(st, "training-code")
     sha = next(f.sha256 for f in facts.files if f.path == "modeling_tiny.py")
     assert code == [
@@ -165,7 +174,7 @@ def test_training_code_and_packed_datasets_carry_their_digests(tmp_path: Path) -
 
 
 def test_github_actions_environment_gives_githubs_own_fields(facts: ModelFacts) -> None:
-    st = build_provenance(facts, started_on=STARTED, finished_on=FINISHED, env=GITHUB_ENV)
+    st = build_provenance(_on_ci(facts, GITHUB_ENV), started_on=STARTED, finished_on=FINISHED)
     definition = st["predicate"]["buildDefinition"]
     # the shape actions/attest writes (actions/toolkit packages/attest/src/provenance.ts)
     assert definition["buildType"] == GITHUB_BUILD_TYPE
@@ -219,7 +228,7 @@ def test_oidc_claims_win_over_the_environment_and_ints_stay_ints(facts: ModelFac
         "run_attempt": "1",
     }
     st = build_provenance(
-        facts, started_on=STARTED, finished_on=FINISHED, env=GITHUB_ENV, oidc_claims=claims
+        _on_ci(facts, GITHUB_ENV), started_on=STARTED, finished_on=FINISHED, oidc_claims=claims
     )
     predicate = st["predicate"]
     github = predicate["buildDefinition"]["internalParameters"]["github"]
@@ -240,18 +249,19 @@ def test_oidc_claims_win_over_the_environment_and_ints_stay_ints(facts: ModelFac
 def test_incomplete_github_environment_falls_back_to_the_local_build_type(
     facts: ModelFacts,
 ) -> None:
-    st = build_provenance(facts, started_on=None, finished_on=None, env={"GITHUB_ACTIONS": "true"})
+    facts = _on_ci(facts, {"GITHUB_ACTIONS": "true"})
+    st = build_provenance(facts, started_on=None, finished_on=None)
     assert st["predicate"]["buildDefinition"]["buildType"] == LOCAL_BUILD_TYPE
 
 
 def test_provenance_needs_a_subject() -> None:
     facts = facts_for_directory(TINY_LLM)
     with pytest.raises(UsageError, match="subject"):
-        build_provenance(facts, started_on=None, finished_on=None, env={})
+        build_provenance(facts, started_on=None, finished_on=None)
 
 
 def test_evidence_has_no_separate_document(facts: ModelFacts) -> None:
-    evidence = provenance_evidence(facts, started_on=STARTED, finished_on=FINISHED, env={})
+    evidence = provenance_evidence(facts, started_on=STARTED, finished_on=FINISHED)
     assert evidence.document is None and evidence.predicate_type == PREDICATE_TYPE
     json.dumps(evidence.statement)  # plain JSON
 
@@ -259,39 +269,48 @@ def test_evidence_has_no_separate_document(facts: ModelFacts) -> None:
 # -- git ----------------------------------------------------------------------------------------
 
 
-def _fake_checkout(root: Path, *, packed: bool) -> str:
-    sha = "ab" * 20
-    git = root / ".git"
-    (git / "refs" / "heads").mkdir(parents=True)
-    (git / "HEAD").write_text("ref: refs/heads/main\n")
-    if packed:
-        (git / "packed-refs").write_text(f"# pack-refs with: peeled\n{sha} refs/heads/main\n")
-    else:
-        (git / "refs" / "heads" / "main").write_text(sha + "\n")
-    (git / "config").write_text(
-        '[core]\n\tbare = false\n[remote "origin"]\n'
-        "\turl = https://x-access-token:s3cret@github.com/acme/model-repo.git\n"
-        "\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
-    )
-    return sha
-
-
+@needs_git
 @pytest.mark.parametrize("packed", [False, True])
 def test_git_checkout_of_the_model_directory(tmp_path: Path, packed: bool) -> None:
-    sha = _fake_checkout(tmp_path, packed=packed)
+    remote = "https://x-access-token:s3cret@github.com/acme/model-repo.git"
+    sha = make_checkout(tmp_path, remote=remote)
+    if packed:
+        git(tmp_path, "pack-refs", "--all")  # the ref now lives in packed-refs only
     model = tmp_path / "models" / "tiny"
     shutil.copytree(TINY_LLM, model)
     source = read_git_source(model)
     assert source is not None
     assert source.commit == sha and source.ref == "refs/heads/main"
     assert source.repository == "https://github.com/acme/model-repo.git"  # no credentials
+    assert source.remotes == {"origin": source.repository}
+    assert source.dirty is False
     facts = _facts(declared=None)  # nothing declared: the checkout is the source
     facts.declared = None
-    st = build_provenance(facts, started_on=None, finished_on=None, env={}, source_dir=model)
+    facts.source = read_source_facts(model, {})
+    st = build_provenance(facts, started_on=None, finished_on=None)
     dep = _role(st, "source")[0]
     assert dep["uri"] == "git+https://github.com/acme/model-repo.git@refs/heads/main"
     assert dep["digest"] == {"gitCommit": sha}
     assert "s3cret" not in json.dumps(st)
+
+
+@needs_git
+def test_dirty_is_asked_only_when_git_runs_no_program_of_the_checkout(tmp_path: Path) -> None:
+    make_checkout(tmp_path)
+    (tmp_path / ".gitattributes").write_text("* filter=evil\n")
+    source = read_git_source(tmp_path)
+    assert source is not None and source.dirty is True
+    marker = tmp_path.parent / "ran"
+    git(tmp_path, "config", "filter.evil.clean", f"touch {marker}; cat")
+    git(tmp_path, "config", "core.fsmonitor", f"touch {marker}")
+    source = read_git_source(tmp_path)
+    assert source is not None and source.dirty is None and source.commit
+    assert not marker.exists()  # git status never ran the checkout's programs
+
+
+@needs_git
+def test_no_checkout_no_git_source(tmp_path: Path) -> None:
+    assert read_git_source(tmp_path) is None  # tmp_path lies in no checkout
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (fails under CI)")
@@ -344,7 +363,8 @@ def test_local_path_remote_is_a_valid_git_file_uri(tmp_path: Path, relative: boo
     run("-C", str(work), "remote", "add", "origin", remote)
     facts = _facts(declared=None)
     facts.declared = None
-    st = build_provenance(facts, started_on=None, finished_on=None, env={}, source_dir=work)
+    facts.source = read_source_facts(work, {})
+    st = build_provenance(facts, started_on=None, finished_on=None)
     (dep,) = _role(st, "source")
     uri = dep["uri"]
     assert uri.startswith("git+file:///") and " " not in uri, uri
@@ -355,7 +375,7 @@ def test_local_path_remote_is_a_valid_git_file_uri(tmp_path: Path, relative: boo
 def test_no_checkout_no_source(tmp_path: Path) -> None:
     facts = _facts(declared=None)
     facts.declared = None
-    st = build_provenance(facts, started_on=None, finished_on=None, env={})
+    st = build_provenance(facts, started_on=None, finished_on=None)
     assert _role(st, "source") == []
 
 
@@ -365,3 +385,40 @@ def test_clean_remote_url() -> None:
     )
     assert clean_remote_url("git@github.com:acme/r.git") == "ssh://github.com/acme/r.git"
     assert clean_remote_url("ssh://git@github.com/acme/r") == "ssh://github.com/acme/r"
+
+
+def test_ci_environment_keeps_only_what_provenance_reads() -> None:
+    env = {**GITHUB_ENV, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "s3cret", "GITHUB_TOKEN": "s3cret",
+           "GITHUB_EVENT_NAME": ""}  # fmt: skip
+    ci = read_ci_environment(env)
+    assert ci.on_github_actions and "s3cret" not in json.dumps(ci.github)
+    assert "GITHUB_EVENT_NAME" not in ci.github  # set but empty: unknown
+    assert not read_ci_environment({}).on_github_actions
+
+
+@needs_git
+def test_provenance_command_names_the_checkout_of_source_dir(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from attest.cli import cli
+    from tests.helpers import make_model_dir
+
+    model = make_model_dir(tmp_path / "repo" / "model")
+    sha = make_checkout(tmp_path / "repo", remote="https://u:s3cret@git.example/acme/m.git")
+    runner = CliRunner(env={"GITHUB_ACTIONS": None})  # the local build type, wherever this runs
+    ref, out = f"oci:{tmp_path / 'layout'}:v1", tmp_path / "provenance.json"
+    packed = runner.invoke(cli, ["pack", str(model), "--to", ref])
+    assert packed.exit_code == 0, packed.output
+    done = runner.invoke(cli, ["provenance", ref, "--source-dir", str(model), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    statement = json.loads(out.read_text())
+    assert statement["predicate"]["buildDefinition"]["buildType"] == LOCAL_BUILD_TYPE
+    assert _role(statement, "source") == [
+        {
+            "name": "source",
+            "uri": "git+https://git.example/acme/m.git@refs/heads/main",
+            "digest": {"gitCommit": sha},
+            "annotations": {"role": "source"},
+        }
+    ]
+    assert "s3cret" not in out.read_text()

@@ -32,14 +32,10 @@ from attest.facts.model import (
     WeightFacts,
 )
 from attest.modelpack.subject import Subject
-from attest.stages.sbom import cyclonedx as cdx
-from attest.stages.sbom.cyclonedx import (
-    MEDIA_TYPE,
-    PREDICATE_TYPE,
-    build_cyclonedx,
-    cyclonedx_to_facts,
-    schema_errors,
-)
+from attest.sbom_read import cyclonedx as cdx
+from attest.sbom_read.cyclonedx import MEDIA_TYPE, PREDICATE_TYPE, cyclonedx_to_facts, schema_errors
+from attest.stages.sbom import cyclonedx as cdx_writer
+from attest.stages.sbom.cyclonedx import build_cyclonedx
 from attest.stages.sbom.stage import document_bytes
 
 MT = "application/vnd.cncf.model"
@@ -216,7 +212,7 @@ def test_plain_validator_catches_a_broken_model_card(full_doc: dict[str, Any]) -
 
 
 def test_invalid_document_raises_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cdx, "model_card", lambda facts, refs: {"notAField": True})
+    monkeypatch.setattr(cdx_writer, "model_card", lambda facts, refs: {"notAField": True})
     with pytest.raises(InternalError) as info:
         build_cyclonedx(full_facts())
     assert "notAField" in info.value.message

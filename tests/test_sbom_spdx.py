@@ -16,20 +16,12 @@ import pytest
 from attest.errors import InternalError
 from attest.facts.model import DatasetFact, Declared, MetricFact, ModelFacts
 from attest.modelpack.subject import Subject
-from attest.stages.sbom import spdx2, spdx3
-from attest.stages.sbom.spdx2 import (
-    build_spdx2,
-    dataset_relation,
-    spdx2_to_facts,
-    validate_spdx2,
-)
-from attest.stages.sbom.spdx3 import (
-    build_spdx3,
-    card_hyperparameters,
-    metric_entries,
-    spdx3_to_facts,
-    validate_spdx3,
-)
+from attest.sbom_read import spdx2, spdx3
+from attest.sbom_read.spdx2 import spdx2_to_facts, validate_spdx2
+from attest.sbom_read.spdx3 import spdx3_to_facts, validate_spdx3
+from attest.stages.sbom.spdx2 import build_spdx2
+from attest.stages.sbom.spdx3 import build_spdx3, card_hyperparameters, metric_entries
+from attest.stages.sbom.spdx_common import dataset_relation
 from tests.sbom_fixtures import (
     CREATED_AT,
     FULL_FILES,

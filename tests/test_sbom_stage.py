@@ -14,7 +14,7 @@ from attest.facts.gather import facts_for_reference
 from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
 from attest.oci.referrers import discover
-from attest.stages.sbom import cyclonedx, spdx2, spdx3
+from attest.sbom_read import cyclonedx, spdx2, spdx3
 from attest.stages.sbom.stage import FORMATS, sbom_evidence
 from attest.stages.statement import validate_statement
 from tests.helpers import REPO_ROOT, make_model_dir, run_attest

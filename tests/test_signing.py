@@ -237,10 +237,15 @@ def test_dev_key_is_created_on_first_use_in_the_config_dir(tmp_path: Path) -> No
     verify_key_bundle(bundle, load_public_key(config / "dev-signing.pub"))
 
 
-def test_dev_key_location_follows_xdg_and_home() -> None:
-    assert dev_key_path({"ATTEST_CONFIG_DIR": "/c"}) == Path("/c/dev-signing.key")
-    assert dev_key_path({"XDG_CONFIG_HOME": "/x"}) == Path("/x/attest/dev-signing.key")
-    assert dev_key_path({}) == Path.home() / ".config" / "attest" / "dev-signing.key"
+def test_dev_key_location_follows_platformdirs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATTEST_CONFIG_DIR", "/c")
+    assert dev_key_path() == Path("/c/dev-signing.key")
+    monkeypatch.delenv("ATTEST_CONFIG_DIR")
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/x")  # platformdirs' rule on Linux
+    assert dev_key_path() == Path("/x/attest/dev-signing.key")
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", "/h")
+    assert dev_key_path() == Path("/h/.config/attest/dev-signing.key")
 
 
 def test_signer_choice_order_and_clashes(key_files: tuple[Path, Path], tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from attest.cli import (  # noqa: F401 - register
     report,
     run,
     serve,
+    settings,
     signing,
     templates,
     verification,

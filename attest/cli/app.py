@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 
-from attest import __version__
+from attest import __version__, config
+from attest.progress import set_quiet
 from attest.text import SafeFormatter
 
 GLOBAL_FLAGS = ("-q", "--quiet", "-v", "-vv", "-vvv", "--verbose")
@@ -33,6 +35,21 @@ class GlobalFlagsGroup(click.Group):
             rest.append(arg)
         return super().parse_args(ctx, moved + rest)
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """The top-level context reads the config files into click's ``default_map`` (below the
+        ``ATTEST_*`` variables each option is given, above the defaults): see attest.config."""
+        if parent is not None or "default_map" in extra:
+            return super().make_context(info_name, args, parent, **extra)
+        config.bind_environment(self)
+        loaded = config.load(self)
+        ctx = super().make_context(info_name, args, parent, default_map=loaded.default_map(),
+                                   **extra)  # fmt: skip
+        ctx.meta[config.META_KEY] = loaded
+        return ctx
+
     def _final_command(self, ctx: click.Context, args: list[str]) -> click.Command | None:
         group: click.Command = self
         for arg in args:
@@ -51,12 +68,15 @@ class GlobalFlagsGroup(click.Group):
 @click.version_option(__version__, prog_name="attest")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-def cli(verbose: int, quiet: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Supply-chain attestation and policy for AI models packaged as ModelPack OCI artifacts.
 
     References: oci:PATH[:TAG|@DIGEST] is an OCI image layout on disk;
     HOST[:PORT]/REPO[:TAG|@DIGEST] is a registry.
     """
+    set_quiet(quiet)  # progress bars are off with -q, as logs are
+    ctx.call_on_close(lambda: set_quiet(False))  # in-process callers (tests) start afresh
     level = (
         logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     )

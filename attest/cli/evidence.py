@@ -244,8 +244,9 @@ def card_lint(
     insecure: bool,
 ) -> None:
     """Lint a Markdown card: Hugging Face metadata, MOF Class III sections, the artifact."""
-    from attest.stages.card_lint import has_errors, lint_card
-    from attest.stages.card_lint_report import render_findings
+    from attest.lint.card import lint_card
+    from attest.lint.card_report import render_findings
+    from attest.lint.card_rules import has_errors
 
     if file.suffix.lower() in (".html", ".htm"):
         raise UsageError(f"{file}: attest card lint reads Markdown cards, not HTML")

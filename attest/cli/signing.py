@@ -185,16 +185,16 @@ def provenance(
 
     Sign and attach it with `attest sign REF --statement FILE`.
     """
+    from attest.facts.build_env import read_source_facts
     from attest.fileio import atomic_write
     from attest.stages.provenance import build_provenance
 
     model, store, _ = load_facts(reference, facts_file, plain_http, insecure)
     if store is None:
         raise UsageError("provenance is about a ModelPack artifact: give a reference")
+    model.source = read_source_facts(source_dir)
     # After the fact, the build finished when the artifact was created (if it says so).
-    statement = build_provenance(
-        model, started_on=None, finished_on=model.created_at, source_dir=source_dir
-    )
+    statement = build_provenance(model, started_on=None, finished_on=model.created_at)
     data = (json.dumps(statement, indent=2, sort_keys=True) + "\n").encode()
     if output:
         atomic_write(output, data)

@@ -22,7 +22,13 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from license_expression import ExpressionError, LicenseSymbol, Licensing, get_spdx_licensing
+from license_expression import (
+    ExpressionError,
+    LicenseExpression,
+    LicenseSymbol,
+    Licensing,
+    get_spdx_licensing,
+)
 
 # Hugging Face licence ids (hub docs, "Licenses") that are not SPDX ids -> LicenseRef.
 # idstring allows only letters, digits, "." and "-", so "openrail++" needs its own spelling.
@@ -69,9 +75,69 @@ class LicenseMatch:
 # -- SPDX ids and expressions -------------------------------------------------------------------
 
 
+# Longest expression parsed: a licence is a few ids; a README can hold anything.
+MAX_EXPRESSION_CHARS = 4096
+
+
 @cache
 def _licensing() -> Licensing:
     return get_spdx_licensing()
+
+
+@cache
+def _syntax() -> Licensing:
+    return Licensing()  # no known symbols: ids stay exactly as written
+
+
+def parse_expression(text: str, *, spdx: bool = True) -> LicenseExpression | None:
+    """The one SPDX licence expression parser of attest (``license-expression``, with its SPDX
+    licence index when ``spdx``; without it every id stays exactly as written).
+
+    None when ``text`` is no expression: bad syntax, longer than :data:`MAX_EXPRESSION_CHARS`,
+    or an id with a space in it (an SPDX idstring has none: ``Apache 2.0`` is a name, not an id).
+    Ids are not checked against the list (``validate=False``): ``LicenseRef-x`` parses.
+    """
+    if not text.strip() or len(text) > MAX_EXPRESSION_CHARS:
+        return None
+    licensing = _licensing() if spdx else _syntax()
+    try:
+        parsed = licensing.parse(text, validate=False)
+    except (ExpressionError, RecursionError):
+        return None
+    if parsed is None:
+        return None
+    keys = [s.key for s in licensing.license_symbols(parsed, unique=True, decompose=True)]
+    if any(not key or any(c.isspace() for c in key) for key in keys):
+        return None
+    return parsed
+
+
+def expression_ids(parsed: LicenseExpression, *, spdx: bool = True) -> list[str]:
+    """The licence and exception ids of a parsed expression, each once, in order."""
+    licensing = _licensing() if spdx else _syntax()
+    return [s.key for s in licensing.license_symbols(parsed, unique=True, decompose=True)]
+
+
+def is_spdx_expression(expression: str) -> bool:
+    """A valid SPDX expression: every id on the SPDX list or a ``LicenseRef-``, exceptions
+    only after ``WITH``."""
+    parsed = parse_expression(expression)
+    if parsed is None:
+        return False
+    # LicenseRef-s are valid syntax but unknown to the licence list: validate without them.
+    refs = {s: LicenseSymbol("MIT") for s in _licensing().license_symbols(parsed, decompose=True)
+            if _LICENSE_REF.match(s.key)}  # fmt: skip
+    probe = parsed.subs(refs) if refs else parsed
+    return not _licensing().validate(str(probe)).errors
+
+
+def license_refs(expression: str | None) -> list[str]:
+    """The ``LicenseRef-`` ids an expression uses (a ``DocumentRef-``'s included), sorted."""
+    parsed = parse_expression(expression or "")
+    if parsed is None:
+        return []
+    keys = (key.rpartition(":")[2] for key in expression_ids(parsed))
+    return sorted({key for key in keys if _LICENSE_REF.match(key)})
 
 
 def normalize_license(text: str) -> LicenseMatch:
@@ -87,10 +153,7 @@ def normalize_license(text: str) -> LicenseMatch:
     if ref:
         return LicenseMatch(ref, literal)
     licensing = _licensing()
-    try:
-        parsed = licensing.parse(literal, validate=False)
-    except ExpressionError:
-        return LicenseMatch(None, literal)
+    parsed = parse_expression(literal)
     if parsed is None:
         return LicenseMatch(None, literal)
     subs: dict[LicenseSymbol, LicenseSymbol] = {}
@@ -104,12 +167,8 @@ def normalize_license(text: str) -> LicenseMatch:
     expression = parsed.subs(subs) if subs else parsed
     rendered = expression.render("{symbol.key}")
     # Keep the literal only when it had to be translated from a non-SPDX spelling.
-    uses_ref = any(k.lower() in HF_LICENSE_REFS for k in _symbol_keys(parsed))
+    uses_ref = any(k.lower() in HF_LICENSE_REFS for k in expression_ids(parsed))
     return LicenseMatch(rendered, literal if uses_ref else None)
-
-
-def _symbol_keys(parsed: object) -> list[str]:
-    return [s.key for s in _licensing().license_symbols(parsed, unique=True, decompose=True)]
 
 
 def _known_key(key: str) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from attest.facts.build_env import SourceFacts
 from attest.modelpack.subject import Subject  # a leaf: data only, imports no facts
 
 # File roles. Same words as ModelPack layer kinds, with "weight-config" spelled for humans.
@@ -183,6 +184,8 @@ class ModelFacts:
     kitfile: str | None = None
     declared: Declared | None = None
     warnings: list[str] = field(default_factory=list)  # what could not be read, said honestly
+    # The build's checkout and CI, read by the flow that builds; not part of the facts' JSON.
+    source: SourceFacts = field(default_factory=SourceFacts)
 
     # -- derived views, so every stage reads the same answer ------------------------------------
 
@@ -288,6 +291,7 @@ class ModelFacts:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(replace(self, subject=None))  # the subject's bytes and layers stay out
         data["subject"] = self.subject.facts_dict() if self.subject else None
+        del data["source"]  # about this build, not the model (and it would change SPDX ids)
         data["parameter_count"] = self.parameter_count
         data["license"] = self.license
         data["architecture"] = self.architecture

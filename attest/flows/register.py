@@ -21,10 +21,10 @@ from attest.errors import InputError, RegistryError, VerificationError
 from attest.flows.verify import VerifyOutcome
 from attest.modelpack.read import parse_subject
 from attest.modelpack.subject import ModelLayer
+from attest.sbom_read.cyclonedx import PREDICATE_TYPE as CYCLONEDX
+from attest.sbom_read.spdx2 import SPDX2_PREDICATE_TYPE as SPDX2
+from attest.sbom_read.spdx3 import SPDX3_PREDICATE_TYPE as SPDX3
 from attest.stages.mof import PREDICATE_TYPE as MOF
-from attest.stages.sbom.cyclonedx import PREDICATE_TYPE as CYCLONEDX
-from attest.stages.sbom.spdx2 import SPDX2_PREDICATE_TYPE as SPDX2
-from attest.stages.sbom.spdx3 import SPDX3_PREDICATE_TYPE as SPDX3
 from attest.verify.summaries import PROVENANCE
 
 log = logging.getLogger(__name__)

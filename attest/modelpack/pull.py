@@ -121,8 +121,10 @@ def _extract_layer(
     bar: Progress | None = None,
 ) -> list[str]:
     where = f"layer {index} ({layer.descriptor.digest[:19]})"
-    with store.open_blob(layer.descriptor) as raw:
-        reader = HashingReader(ProgressReader(raw, bar) if bar is not None else raw)  # type: ignore[arg-type]
+    line = (bar.blob(layer.path or layer.descriptor.digest[7:19], layer.descriptor.size)
+            if bar is not None else contextlib.nullcontext())  # fmt: skip
+    with store.open_blob(layer.descriptor) as raw, line as blob:
+        reader = HashingReader(ProgressReader(raw, blob) if blob is not None else raw)  # type: ignore[arg-type]
         if layer.encoding == "raw":
             assert layer.path is not None  # parse_subject guarantees it
             write_file(staging, layer.path, reader, mode=_mode(layer), budget=None)

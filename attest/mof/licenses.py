@@ -14,11 +14,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from license_expression import LicenseExpression, LicenseSymbol, LicenseWithExceptionSymbol
+
+from attest.facts.licenses import parse_expression
+
 # "unlicensed" in a MOT YAML: the component is included but has no licence (and no fallback).
 UNLICENSED = "unlicensed"
 # SPDX 2.3 annex D: a LicenseRef idstring. The MOT counts any of them as not open.
 _LICENSE_REF = re.compile(r"^LicenseRef-[A-Za-z0-9.\-]+$")
-_EXPRESSION = re.compile(r"\s(?:AND|OR|WITH)\s|[()]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,9 @@ def is_license_ref(value: str) -> bool:
 
 
 def is_expression(value: str) -> bool:
-    return bool(_EXPRESSION.search(value))
+    """More than one id: ``A OR B``, ``A WITH exception``, ``(A)`` is still one."""
+    parsed = parse_expression(value, spdx=False)
+    return parsed is not None and not isinstance(parsed, LicenseSymbol)
 
 
 # -- from what attest reads to what a MOT YAML can hold -----------------------------------------
@@ -135,15 +140,15 @@ def mot_license(expression: str | None, catalog: LicenseCatalog) -> MotLicense:
     if expression is None or not expression.strip():
         return MotLicense(None)
     text = expression.strip()
-    try:
-        tree = _Parser(text).parse()
-    except ValueError:
+    parsed = parse_expression(text, spdx=False)  # ids as written: the MOT matches exactly
+    if parsed is None:
         return MotLicense(_as_known(text, catalog), f"could not parse {text!r} as SPDX")
+    tree = _tree(parsed)
     chosen = _reduce(tree, catalog)
     known = _as_known(chosen, catalog)
     if known == text:
         return MotLicense(known)
-    why = "an OR lets the recipient choose" if " OR " in f" {text.upper()} " else "reduced"
+    why = "an OR lets the recipient choose" if _has_or(tree) else "reduced"
     if known != chosen:
         why = f"{chosen!r} is not on the MOT's licence list"
     return MotLicense(known, f"{text!r} scored as {known!r} ({why})")
@@ -163,6 +168,19 @@ def _as_known(lid: str, catalog: LicenseCatalog) -> str:
 Tree = str | tuple[str, list["Tree"]]
 
 
+def _tree(parsed: LicenseExpression) -> Tree:
+    """license-expression's tree as (operator, parts), ids as leaves."""
+    if isinstance(parsed, LicenseWithExceptionSymbol):
+        return ("WITH", [parsed.license_symbol.key, parsed.exception_symbol.key])
+    if isinstance(parsed, LicenseSymbol):
+        return str(parsed.key)
+    return (str(parsed.operator).strip().upper(), [_tree(arg) for arg in parsed.args])
+
+
+def _has_or(tree: Tree) -> bool:
+    return not isinstance(tree, str) and (tree[0] == "OR" or any(_has_or(t) for t in tree[1]))
+
+
 def _reduce(tree: Tree, catalog: LicenseCatalog) -> str:
     if isinstance(tree, str):
         return tree
@@ -173,52 +191,6 @@ def _reduce(tree: Tree, catalog: LicenseCatalog) -> str:
     if op == "OR":
         return next((i for i in ids if catalog.is_open(i)), ids[0])
     return next((i for i in ids if not catalog.is_open(i)), ids[0])  # AND
-
-
-class _Parser:
-    """A small SPDX expression parser: OR binds looser than AND, AND looser than WITH."""
-
-    def __init__(self, text: str) -> None:
-        self.tokens = re.findall(r"\(|\)|[^\s()]+", text)
-        self.pos = 0
-
-    def parse(self) -> Tree:
-        tree = self._or()
-        if self.pos != len(self.tokens):
-            raise ValueError("trailing tokens")
-        return tree
-
-    def _peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def _binary(self, op: str, sub: str) -> Tree:
-        parts = [getattr(self, sub)()]
-        while (tok := self._peek()) is not None and tok.upper() == op:
-            self.pos += 1
-            parts.append(getattr(self, sub)())
-        return parts[0] if len(parts) == 1 else (op, parts)
-
-    def _or(self) -> Tree:
-        return self._binary("OR", "_and")
-
-    def _and(self) -> Tree:
-        return self._binary("AND", "_with")
-
-    def _with(self) -> Tree:
-        return self._binary("WITH", "_atom")
-
-    def _atom(self) -> Tree:
-        tok = self._peek()
-        if tok is None or tok == ")" or tok.upper() in ("AND", "OR", "WITH"):
-            raise ValueError("expected a licence id")
-        self.pos += 1
-        if tok != "(":
-            return tok
-        tree = self._or()
-        if self._peek() != ")":
-            raise ValueError("unbalanced parenthesis")
-        self.pos += 1
-        return tree
 
 
 def combine(parts: Iterable[str | None], catalog: LicenseCatalog) -> tuple[str | None, str | None]:

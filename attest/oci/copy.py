@@ -153,10 +153,9 @@ def _copy_blob(
         with stats.lock:
             stats.blobs_mounted += 1
         return
-    stats.progress.add_total(desc.size)
-    with src.open_blob(desc) as stream:
+    with src.open_blob(desc) as stream, stats.progress.blob(desc.digest[7:19], desc.size) as bar:
         # push_blob verifies size and digest while streaming: a corrupt source fails here.
-        dst.push_blob(desc, ProgressReader(stream, stats.progress))  # type: ignore[arg-type]
+        dst.push_blob(desc, ProgressReader(stream, bar))  # type: ignore[arg-type]
     with stats.lock:
         stats.blobs_copied += 1
         stats.bytes_copied += desc.size

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from attest.errors import InputError, InternalError
+from attest.paths import cache_dir
 from attest.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -150,14 +151,6 @@ class FileDigest:
     digest: str
 
 
-def _default_cache_dir() -> Path:
-    if d := os.environ.get("ATTEST_CACHE_DIR"):
-        return Path(d)
-    if d := os.environ.get("XDG_CACHE_HOME"):
-        return Path(d) / "attest"
-    return Path.home() / ".cache" / "attest"
-
-
 def _env_true(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -189,7 +182,7 @@ class DigestCache:
         max_entries: int = MAX_ENTRIES,
         enabled: bool = True,
     ) -> None:
-        self.path = Path(path) if path is not None else _default_cache_dir() / self.FILENAME
+        self.path = Path(path) if path is not None else cache_dir() / self.FILENAME
         self.max_entries = max_entries
         self.enabled = enabled
         self._entries: dict[str, _Entry] | None = None  # None until loaded

@@ -13,7 +13,7 @@ from typing import Any
 
 from attest import __version__
 from attest.report.evidence import EvidenceSet, StatementEvidence
-from attest.stages.sbom import cyclonedx, spdx2, spdx3
+from attest.sbom_read import cyclonedx, spdx2, spdx3
 
 SCHEMA_ID = "https://attest.dev/schemas/report/v1"
 MOF = "https://attest.dev/mof/v1"
@@ -247,7 +247,7 @@ def _sbom(s: StatementEvidence | None, evidence: EvidenceSet) -> dict[str, Any] 
                     if isinstance(d, dict)]  # fmt: skip
             datasets.append({
                 "name": c.get("name"),
-                "licenses": sorted(cyclonedx._license_strings(c.get("licenses", []))),
+                "licenses": sorted(cyclonedx.license_strings(c.get("licenses", []))),
                 "use": props.get("attest:dataset-use"),
                 "url": next((u for u in urls if u), None),
             })  # fmt: skip

@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from attest.errors import InputError, UsageError
 from attest.fileio import fsync_dir
+from attest.paths import config_dir
 
 ENV_PASSWORD = "ATTEST_KEY_PASSWORD"
-ENV_CONFIG_DIR = "ATTEST_CONFIG_DIR"
 DEV_KEY_NAME = "dev-signing"  # -> dev-signing.key / dev-signing.pub
 SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 
@@ -37,19 +37,10 @@ class KeyFiles:
     public: Path
 
 
-def config_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``$ATTEST_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/attest``, else ``~/.config/attest``."""
-    env = os.environ if env is None else env
-    if d := env.get(ENV_CONFIG_DIR):
-        return Path(d)
-    if d := env.get("XDG_CONFIG_HOME"):
-        return Path(d) / "attest"
-    return Path.home() / ".config" / "attest"
-
-
-def dev_key_path(env: Mapping[str, str] | None = None) -> Path:
-    """Where the development key's private half lives (``.pub`` beside it)."""
-    return config_dir(env) / f"{DEV_KEY_NAME}.key"
+def dev_key_path() -> Path:
+    """Where the development key's private half lives (``.pub`` beside it): the user config
+    directory (:func:`attest.paths.config_dir`, ``$ATTEST_CONFIG_DIR`` first)."""
+    return config_dir() / f"{DEV_KEY_NAME}.key"
 
 
 def key_files(prefix: str | Path) -> KeyFiles:
@@ -143,9 +134,9 @@ def load_public_key(path: str | Path) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def ensure_dev_key(env: Mapping[str, str] | None = None) -> tuple[ec.EllipticCurvePrivateKey, Path]:
+def ensure_dev_key() -> tuple[ec.EllipticCurvePrivateKey, Path]:
     """The development key, created (unencrypted, mode 0600) on first use."""
-    path = dev_key_path(env)
+    path = dev_key_path()
     if not path.exists():
         key = ec.generate_private_key(ec.SECP256R1())
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

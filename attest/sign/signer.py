@@ -110,7 +110,7 @@ def choose_signer(
             "no signer: give --key, --identity-token or --interactive",
             hint="outside CI, `attest run` falls back to a development key",
         )
-    private, path = ensure_dev_key(env)
+    private, path = ensure_dev_key()
     return KeySigner(private, kind="dev-key", source=str(path))
 
 

@@ -5,8 +5,8 @@ show as a visible "Not provided" with the ``attest.yaml`` key (or README key) th
 The user's own prose is carried verbatim: README sections (generated blocks stripped) win over
 declarations, declarations over nothing.
 
-The front matter is built here too, from the same facts as the SBOM: the card's ``license``,
-``datasets`` and ``base_model`` are those of :func:`attest.stages.sbom.cyclonedx.build_cyclonedx`.
+The front matter comes from :mod:`attest.stages.card_front_matter`, from the same facts as the
+SBOM.
 """
 
 from __future__ import annotations
@@ -14,27 +14,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
 from attest import __version__
-from attest.facts.card import card_license
-from attest.facts.licenses import HF_LICENSE_REFS
 from attest.facts.model import DatasetFact, ModelFacts
 from attest.humanize import human_size
-from attest.stages.card_spec import (
+from attest.lint.card_spec import (
     SectionSpec,
     match_section,
     sections_for,
     strip_generated,
     unique_datasets,
 )
-from attest.stages.sbom.cyclonedx import architecture_family
+from attest.stages.card_front_matter import (
+    data_front_matter,
+    declared_extra,
+    dump_front_matter,
+    model_front_matter,
+    text_list,
+    text_or_none,
+)
+from attest.stages.sbom.cyclonedx_card import architecture_family
 
 ROMAN = {3: "III", 2: "II", 1: "I"}
-_HF_IDS = {ref: hf_id for hf_id, ref in HF_LICENSE_REFS.items()}
-# Model card front matter keys in the order the Hub's template lists them; others follow.
-_MODEL_KEY_ORDER = ("license", "license_name", "license_link", "language", "library_name",
-                    "pipeline_tag", "tags", "base_model", "datasets", "metrics", "model-index")
 # Where a dataset fact came from, in words.
 _SOURCES = {"card": "the model card", "attest.yaml": "attest.yaml", "layer": "a dataset layer",
             "model-index": "the model-index"}
@@ -117,95 +117,6 @@ def _plain(value: Any) -> str | None:
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"[*_`]{1,3}(\S[^*_`]*?)[*_`]{1,3}", r"\1", text)
     return " ".join(text.split()) or None
-
-
-# -- front matter -------------------------------------------------------------------------------
-
-
-def hf_license(spdx: str) -> tuple[str, str | None]:
-    """``(license, license_name)`` front matter for an SPDX expression, spelled as the Hub does
-    (``apache-2.0``, ``llama3``) whenever that spelling reads back as the same expression."""
-    if spdx in _HF_IDS:
-        return _HF_IDS[spdx], None
-    single = " " not in spdx
-    if single and spdx.startswith("LicenseRef-"):  # Hub convention for licences it does not list
-        return "other", spdx.removeprefix("LicenseRef-")
-    # One id in the Hub's lower case; an expression in SPDX spelling (the Hub has no syntax).
-    for candidate in ((spdx.lower(), spdx) if single else (spdx,)):
-        if card_license({"license": candidate}).spdx_id == spdx:
-            return candidate, None
-    return spdx, None
-
-
-def model_front_matter(facts: ModelFacts) -> dict[str, Any]:
-    """The README front matter: the card's own keys kept, the SBOM-shared ones from the facts."""
-    original = dict(facts.card.front_matter) if facts.card else {}
-    fm: dict[str, Any] = {}
-    _set_license(fm, original, facts)
-    datasets = [d.name for d in unique_datasets(facts.datasets)]
-    if datasets:
-        fm["datasets"] = datasets
-    bases, base_source = facts.base_model_fact
-    # A guess from config.json is said in the card's details, not written into the front
-    # matter, where the Hub would take it for the author's own claim.
-    if bases and base_source != "config.json _name_or_path":
-        fm["base_model"] = bases[0] if len(bases) == 1 else list(bases)
-    metric_types = sorted({m.type for m in (facts.card.metrics if facts.card else [])})
-    if "metrics" not in original and metric_types:
-        fm["metrics"] = metric_types
-    for key, value in original.items():
-        if key not in ("license", "license_name", "license_link", "datasets", "base_model"):
-            fm.setdefault(key, value)
-    ordered = {k: fm[k] for k in _MODEL_KEY_ORDER if k in fm}
-    ordered.update((k, v) for k, v in fm.items() if k not in ordered)
-    return ordered
-
-
-def _set_license(fm: dict[str, Any], original: dict[str, Any], facts: ModelFacts) -> None:
-    if facts.license:
-        value, name = hf_license(facts.license)
-    else:
-        names = sorted({lic.name for lic in facts.licenses if lic.name})
-        if len(names) != 1:
-            return
-        value, name = "other", names[0]
-    fm["license"] = value
-    if name:
-        fm["license_name"] = name
-    # A licence link still describes the licence only when the licence is the card's own.
-    if "license_link" in original and card_license(original).spdx_id == facts.license:
-        fm["license_link"] = original["license_link"]
-
-
-def data_front_matter(facts: ModelFacts) -> dict[str, Any]:
-    """A Hugging Face dataset card's front matter for the model's datasets."""
-    declared = _extra(facts, "data_card")
-    fm: dict[str, Any] = {}
-    licenses = sorted({d.license for d in unique_datasets(facts.datasets) if d.license})
-    if licenses:
-        values = [hf_license(lic)[0] for lic in licenses]
-        fm["license"] = values[0] if len(values) == 1 else values
-    fm["pretty_name"] = _str(declared.get("pretty_name")) or f"{facts.name} data"
-    tasks = _str_list(declared.get("task_categories"))
-    pipeline_tag = facts.card.pipeline_tag if facts.card else None
-    if tasks or pipeline_tag:
-        fm["task_categories"] = tasks or [pipeline_tag]
-    for key in ("language", "size_categories", "annotations_creators"):
-        values = _str_list(declared.get(key))
-        if values:
-            fm[key] = values
-    names = [d.name for d in unique_datasets(facts.datasets)]
-    if names:
-        fm["source_datasets"] = names
-    return fm
-
-
-def dump_front_matter(fm: dict[str, Any]) -> str:
-    """YAML for the front matter block (without the ``---`` lines); empty when there is none."""
-    if not fm:
-        return ""
-    return yaml.safe_dump(fm, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                          width=1000)
 
 
 # -- MOF -------------------------------------------------------------------------------------------
@@ -385,17 +296,17 @@ def _sourced(values: list[str], source: str | None, usual: str) -> str | None:
 
 
 def _data_details(facts: ModelFacts) -> list[dict[str, Any]]:
-    extra = _extra(facts, "data_card")
+    extra = declared_extra(facts, "data_card")
     datasets = unique_datasets(facts.datasets)
     licenses = sorted({d.license for d in datasets if d.license})
     return [
         _row("Model", facts.name),
         _row("Datasets", [d.name for d in datasets], _declare("datasets")),
         _row("Licences", licenses, _declare("datasets[].license")),
-        _row("Languages", _str_list(extra.get("language")), _declare("extra.data_card.language")),
-        _row("Size", _str_list(extra.get("size_categories")),
+        _row("Languages", text_list(extra.get("language")), _declare("extra.data_card.language")),
+        _row("Size", text_list(extra.get("size_categories")),
              _declare("extra.data_card.size_categories")),
-        _row("Annotations", _str_list(extra.get("annotations_creators")),
+        _row("Annotations", text_list(extra.get("annotations_creators")),
              _declare("extra.data_card.annotations_creators")),
         _row("Tasks", data_front_matter(facts).get("task_categories"),
              _declare("extra.data_card.task_categories")),
@@ -410,7 +321,7 @@ def _summary(facts: ModelFacts, kind: str) -> dict[str, Any]:
         what, how = "a description of the model", _declare("description")
     else:
         readme = ""
-        declared = _str(_extra(facts, "data_card").get("summary"))
+        declared = text_or_none(declared_extra(facts, "data_card").get("summary"))
         what, how = "a description of the data", _declare("extra.data_card.summary")
     declared = None if readme else declared
     missing = None if (readme or declared) else _missing(what, how)
@@ -471,8 +382,8 @@ def _declared_prose(facts: ModelFacts, kind: str, spec: SectionSpec) -> str | No
                   "limitations": d.limitations}
         if spec.key in direct:
             return direct[spec.key] or None
-        return _str(_extra(facts, "model_card").get(spec.key.replace("-", "_")))
-    return _str(_extra(facts, "data_card").get(spec.key.replace("-", "_")))
+        return text_or_none(declared_extra(facts, "model_card").get(spec.key.replace("-", "_")))
+    return text_or_none(declared_extra(facts, "data_card").get(spec.key.replace("-", "_")))
 
 
 def _has_facts(key: str, ctx: dict[str, Any], facts: ModelFacts) -> bool:
@@ -491,23 +402,3 @@ def _has_facts(key: str, ctx: dict[str, Any], facts: ModelFacts) -> bool:
         "uses": any(d["use"] != "unknown" for d in datasets),
         "distribution": any(d["license"] or d["url"] or d["path"] for d in datasets),
     }.get(key, False)
-
-
-# -- small helpers ---------------------------------------------------------------------------------
-
-
-def _extra(facts: ModelFacts, key: str) -> dict[str, Any]:
-    value = facts.declared.extra.get(key) if facts.declared else None
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _str_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    if isinstance(value, list):
-        return [str(v) for v in value if isinstance(v, (str, int, float)) and str(v).strip()]
-    return []

@@ -28,8 +28,8 @@ from attest import __version__
 from attest.content import content_dir
 from attest.errors import InternalError, UsageError
 from attest.facts.model import ModelFacts
+from attest.lint.card_spec import KINDS
 from attest.stages.card_context import build_context
-from attest.stages.card_spec import KINDS
 from attest.stages.statement import Evidence, make_statement
 
 CardFormat = Literal["markdown", "html"]

@@ -13,22 +13,21 @@ Two build types:
 (GitHub's checkout, the model directory's git checkout, or ``attest.yaml``), the base model, the
 datasets and the training code. The statement is plain JSON: ints stay ints.
 
-Pure but for one read: the model directory's ``.git`` (HEAD, refs, remote URL), when given.
+Pure: the checkout and the CI environment are facts (``ModelFacts.source``, read by
+:mod:`attest.facts.build_env`), the build times and the signer's OIDC claims are given.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from attest import __version__
 from attest.errors import UsageError
+from attest.facts.build_env import CiEnvironment
 from attest.facts.model import DatasetFact, ModelFacts
 from attest.facts.urls import public_url
 from attest.stages.statement import Evidence, make_statement
@@ -38,7 +37,6 @@ LOCAL_BUILD_TYPE = "https://attest.dev/buildtypes/modelpack/v1"
 GITHUB_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1"
 LOCAL_BUILDER_ID = "https://attest.dev/builders/local/v1"
 TRAINING_CODE_COMPONENT = "Training code"  # the MOF component name in attest.yaml
-GIT_TIMEOUT = 5.0
 
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 _HEX40 = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -52,20 +50,17 @@ def build_provenance(
     *,
     started_on: datetime | None,
     finished_on: datetime | None,
-    env: Mapping[str, str] | None = None,
     oidc_claims: Mapping[str, Any] | None = None,
-    source_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The SLSA v1 statement (a dict) for ``facts.subject``.
 
     ``oidc_claims`` are the keyless signer's token claims (GitHub puts the workflow in them);
-    ``source_dir`` is the model directory that was packed, read for its git checkout.
+    the checkout and the CI environment are ``facts.source``.
     """
     if facts.subject is None:
         raise UsageError("provenance needs a ModelPack subject: give a reference")
-    env = os.environ if env is None else env
-    github = github_context(env, oidc_claims or {})
-    source = _source(facts, source_dir)
+    github = github_context(facts.source.ci, oidc_claims or {})
+    source = _source(facts)
     deps = _model_dependencies(facts)
     if github is not None:
         definition, details = _github_predicate(github)
@@ -93,19 +88,12 @@ def provenance_evidence(
     *,
     started_on: datetime | None,
     finished_on: datetime | None,
-    env: Mapping[str, str] | None = None,
     oidc_claims: Mapping[str, Any] | None = None,
-    source_dir: Path | None = None,
 ) -> Evidence:
     """The provenance statement as evidence: signed and attached, no separate document."""
     return Evidence(
         statement=build_provenance(
-            facts,
-            started_on=started_on,
-            finished_on=finished_on,
-            env=env,
-            oidc_claims=oidc_claims,
-            source_dir=source_dir,
+            facts, started_on=started_on, finished_on=finished_on, oidc_claims=oidc_claims
         )
     )
 
@@ -129,13 +117,14 @@ class GitHubContext:
     run_attempt: Any
 
 
-def github_context(env: Mapping[str, str], claims: Mapping[str, Any]) -> GitHubContext | None:
+def github_context(ci: CiEnvironment, claims: Mapping[str, Any]) -> GitHubContext | None:
     """GitHub's workflow facts: OIDC claims first (signed by GitHub), the environment second.
 
     None outside GitHub Actions, or when the runner does not say which workflow runs.
     """
-    if env.get("GITHUB_ACTIONS") != "true":
+    if not ci.on_github_actions:
         return None
+    env = ci.github
 
     def get(claim: str, var: str) -> Any:
         value = claims.get(claim)
@@ -218,28 +207,16 @@ def _builder_version() -> dict[str, str]:
 # -- dependencies -------------------------------------------------------------------------------
 
 
-def _source(facts: ModelFacts, source_dir: Path | None) -> dict[str, Any] | None:
+def _source(facts: ModelFacts) -> dict[str, Any] | None:
     """The model's source: declared in attest.yaml, else the model directory's git checkout."""
     declared = facts.declared
     if declared is not None and (declared.source_repository or declared.source_commit):
         repo = clean_remote_url(declared.source_repository) if declared.source_repository else None
         return _git_dependency(repo, declared.source_commit, None)
-    git = read_git_source(source_dir) if source_dir is not None else None
+    git = facts.source.git
     if git is None or not git.commit:
         return None
-    repo = _local_remote_uri(git.repository, source_dir) if git.repository else None
-    return _git_dependency(repo, git.commit, git.ref)
-
-
-def _local_remote_uri(repo: str, base: Path | None) -> str:
-    """A remote that is a path on disk (``/srv/git/m.git``, ``../upstream``) as a ``file://``
-    URI, so that ``git+file:///...`` is a valid URI; URLs are left as they are."""
-    if "://" in repo:
-        return repo
-    path = Path(repo)
-    if not path.is_absolute() and base is not None:
-        path = (base / path).resolve()
-    return path.as_uri() if path.is_absolute() else repo
+    return _git_dependency(git.repository, git.commit, git.ref)
 
 
 def _git_dependency(repo: str | None, commit: str | None, ref: str | None) -> dict[str, Any]:
@@ -324,110 +301,13 @@ def _training_code(facts: ModelFacts) -> list[dict[str, Any]]:
     return deps
 
 
-# -- git ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GitSource:
-    repository: str | None  # remote "origin", credentials removed
-    commit: str | None
-    ref: str | None  # refs/heads/main, or None when HEAD is detached
-
-
-def read_git_source(directory: Path) -> GitSource | None:
-    """The checkout ``directory`` lies in: HEAD's commit and ref, and origin's URL.
-
-    Read from ``.git`` directly (loose refs, packed-refs, worktrees); ``git rev-parse`` (with a
-    timeout) only when that fails, e.g. for a reftable repository.
-    """
-    gitdir = _find_gitdir(directory.resolve())
-    if gitdir is None:
-        return None
-    common = gitdir
-    if (gitdir / "commondir").is_file():
-        common = (gitdir / (gitdir / "commondir").read_text().strip()).resolve()
-    head = _read_text(gitdir / "HEAD")
-    ref = None
-    commit = None
-    if head and head.startswith("ref:"):
-        ref = head[4:].strip()
-        commit = _resolve_ref(ref, gitdir, common)
-    elif head and _HEX40.match(head):
-        commit = head
-    if commit is None:
-        commit = _git_rev_parse(directory)
-    return GitSource(_origin_url(common), commit, ref if commit else None)
-
-
-def _find_gitdir(start: Path) -> Path | None:
-    for d in (start, *start.parents):
-        dot = d / ".git"
-        if dot.is_dir():
-            return dot
-        if dot.is_file():  # a worktree or submodule: "gitdir: <path>"
-            text = _read_text(dot) or ""
-            if text.startswith("gitdir:"):
-                return (d / text[7:].strip()).resolve()
-    return None
-
-
-def _resolve_ref(ref: str, gitdir: Path, common: Path, depth: int = 0) -> str | None:
-    if depth > 5:
-        return None
-    for base in (gitdir, common):
-        value = _read_text(base / ref)
-        if value:
-            if value.startswith("ref:"):
-                return _resolve_ref(value[4:].strip(), gitdir, common, depth + 1)
-            return value if _HEX40.match(value) else None
-    for line in (_read_text(common / "packed-refs") or "").splitlines():
-        sha, _, name = line.partition(" ")
-        if name.strip() == ref and _HEX40.match(sha):
-            return sha
-    return None
-
-
-def _origin_url(common: Path) -> str | None:
-    section = None
-    for raw in (_read_text(common / "config") or "").splitlines():
-        line = raw.strip()
-        if line.startswith("["):
-            section = line.replace(" ", "").replace("'", '"')
-        elif section == '[remote"origin"]':
-            key, sep, value = line.partition("=")
-            if sep and key.strip().lower() == "url":
-                return clean_remote_url(value.strip().strip('"'))
-    return None
+# -- helpers -----------------------------------------------------------------------------------
 
 
 def clean_remote_url(url: str) -> str:
     """A remote URL fit to publish: credentials and secret query parameters dropped,
     scp-style made an ssh:// URL."""
     return public_url(url)
-
-
-def _git_rev_parse(directory: Path) -> str | None:
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            env=env,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    value = out.stdout.strip()
-    return value if out.returncode == 0 and _HEX40.match(value) else None
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from attest.sbom_read import cyclonedx, spdx2, spdx3
 from attest.stages.mof import PREDICATE_TYPE as MOF
-from attest.stages.sbom import cyclonedx, spdx2, spdx3
 
 ROMAN = {3: "III", 2: "II", 1: "I"}
 SBOM_READERS = {

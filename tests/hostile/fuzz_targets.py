@@ -178,7 +178,7 @@ def fuzz_onnx(data: bytes) -> None:
 
 def fuzz_front_matter(text: str) -> None:
     from attest.facts.card import parse_card
-    from attest.stages.card_lint import lint_card
+    from attest.lint.card import lint_card
 
     card = "---\n" + text + "\n---\n# Title\n"
     bad_input_only(parse_card, card)

@@ -14,9 +14,10 @@ import pytest
 
 from attest.errors import RegistryError
 from attest.facts.declared import load_declared
+from attest.facts.git_source import read_git_source
 from attest.facts.urls import public_url
 from attest.oci.registry import RegistryStore
-from attest.stages.provenance import read_git_source
+from tests.git_fixtures import make_checkout, needs_git
 from tests.referrers_api_server import ReferrersApiServer
 
 USER, PASSWORD = "alice", "hunter2-secret"
@@ -83,13 +84,11 @@ SECRET_REMOTES = [
 ]
 
 
+@needs_git
 @pytest.mark.parametrize("remote", SECRET_REMOTES)
 def test_git_remote_secrets_never_reach_provenance(tmp_path: Path, remote: str) -> None:
     repo = tmp_path / "model"
-    (repo / ".git" / "refs" / "heads").mkdir(parents=True)
-    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-    (repo / ".git" / "refs" / "heads" / "main").write_text("a" * 40 + "\n")
-    (repo / ".git" / "config").write_text(f'[remote "origin"]\n\turl = {remote}\n')
+    make_checkout(repo, remote=remote)
     source = read_git_source(repo)
     assert source is not None and source.repository is not None
     assert "SECRET" not in source.repository

@@ -14,21 +14,16 @@ Choices (the full table is in ``docs/evidence/spdx.md``):
   make the document differ on every run. The creator comment says which one was used.
 - Unknown facts are ``NOASSERTION`` (licences, download locations) or absent; never guessed.
 
-Helpers used by both SPDX writers (summary, licences, ids, dates) live here and are public.
+Helpers both SPDX writers use are in :mod:`attest.stages.sbom.spdx_common`; reading and
+validating a document is :mod:`attest.sbom_read.spdx2`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
-from spdx_tools.common.spdx_licensing import spdx_licensing
 from spdx_tools.spdx.model import (
     Actor,
     ActorType,
@@ -45,53 +40,43 @@ from spdx_tools.spdx.model import (
     RelationshipType,
     SpdxNoAssertion,
 )
-from spdx_tools.spdx.parser.error import SPDXParsingError
-from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
-from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from attest import __version__
 from attest.errors import InternalError
-from attest.facts.licenses import normalize_license
+from attest.facts.licenses import license_refs, parse_expression
 from attest.facts.model import DatasetFact, FileFact, ModelFacts, WeightFacts
-from attest.stages.sbom.cyclonedx import model_card, oci_purl
+from attest.sbom_read.spdx2 import DATASET_COMMENTS, SPDX_VERSION, license_or_none, validate_spdx2
+from attest.stages.sbom.cyclonedx import oci_purl
+from attest.stages.sbom.spdx_common import (
+    DOCUMENT_ID,
+    MODEL_ID,
+    LicenseInfo,
+    base_model_id,
+    created_at,
+    creation_time,
+    dataset_id,
+    dataset_relation,
+    document_key,
+    file_id,
+    license_info,
+    model_license,
+    sha256_hex,
+    slug,
+    source_info,
+    unique_datasets,
+)
 from attest.stages.sbom.weights import weight_summary
 
-SPDX2_MEDIA_TYPE = "application/spdx+json"
-SPDX2_PREDICATE_TYPE = "https://spdx.dev/Document/v2.3"
-# Both SPDX versions share one media type: a referrer says which one it holds with this.
-SPDX2_ANNOTATIONS = {"org.spdx.version": "2.3"}
-
-SPDX_VERSION = "SPDX-2.3"
-DOCUMENT_ID = "SPDXRef-DOCUMENT"
-MODEL_ID = "SPDXRef-Model"
 NAMESPACE_BASE = "https://attest.dev/spdxdocs/"
-# SPDX 2.3 requires ``created``; when the artifact has no createdAt, this fixed value keeps the
-# document reproducible (the SOURCE_DATE_EPOCH=0 convention) instead of stamping the wall clock.
-UNKNOWN_CREATED = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-# DatasetFact.use -> the SPDX 3 relationship type; SPDX 2.3 puts it in a relationship comment.
-DATASET_RELATIONS = {
-    "training": "trainedOn",
-    "fine-tuning": "trainedOn",
-    "testing": "testedOn",
-    "evaluation": "testedOn",
-    "unknown": "other",
-}
 _SPDX2_DATASET_TYPES = {
     # A model is produced from its training data (GENERATED_FROM); 2.3 has no "tested on".
     "trainedOn": RelationshipType.GENERATED_FROM,
     "testedOn": RelationshipType.OTHER,
     "other": RelationshipType.OTHER,
 }
-_DATASET_COMMENTS = {
-    "trainedOn": "trainedOn: the model was trained on this dataset",
-    "testedOn": "testedOn: the model was tested (evaluated) on this dataset",
-    "other": "usesDataset: the model's facts name this dataset without saying how it was used",
-}
 BASE_MODEL_COMMENT = "descendantOf: the model derives from this base model"
-_SHA256_RE = re.compile(r"^sha256:([0-9a-f]{64})$")
 
 
 # -- public API ---------------------------------------------------------------------------------
@@ -113,182 +98,6 @@ def build_spdx2(facts: ModelFacts) -> dict[str, Any]:
             hint="this is a bug in attest; please report it with the model's facts",
         )
     return doc
-
-
-def validate_spdx2(doc: dict[str, Any]) -> list[str]:
-    """Messages of ``spdx-tools``' parser and full-document validator (empty when valid)."""
-    try:
-        document = JsonLikeDictParser().parse(doc)
-    except SPDXParsingError as exc:
-        return [str(m) for m in exc.get_messages()]
-    return [m.validation_message for m in validate_full_spdx_document(document, SPDX_VERSION)]
-
-
-def spdx2_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
-    """The comparable summary of an SPDX 2.3 JSON document (tests/sbom_fixtures.py: expected)."""
-    document = JsonLikeDictParser().parse(doc)
-    packages = {p.spdx_id: p for p in document.packages}
-    roots = [
-        r.related_spdx_element_id
-        for r in document.relationships
-        if r.relationship_type == RelationshipType.DESCRIBES
-        and r.spdx_element_id == document.creation_info.spdx_id
-    ]
-    model = packages[str(roots[0])]
-    datasets: dict[str, set[str]] = {}
-    files: dict[str, str] = {}
-    bases: list[str] = []
-    # The comment's first word is the SPDX 3 relationship type ("usesDataset" for "other").
-    comment_relation = {c.partition(":")[0]: rel for rel, c in _DATASET_COMMENTS.items()}
-    for rel in document.relationships:
-        if rel.spdx_element_id != model.spdx_id:
-            continue
-        target = packages.get(str(rel.related_spdx_element_id))
-        if target is None:
-            continue
-        if rel.relationship_type == RelationshipType.CONTAINS:
-            files[target.name] = "sha256:" + _checksum(target, ChecksumAlgorithm.SHA256)
-        elif rel.relationship_type == RelationshipType.DESCENDANT_OF:
-            bases.append(target.name)
-        elif (rel.comment or "").partition(":")[0] in comment_relation:
-            relation = comment_relation[(rel.comment or "").partition(":")[0]]
-            datasets.setdefault(target.name, set()).add(relation)
-    return make_summary(
-        name=model.name,
-        version=model.version,
-        license=_license_or_none(model.license_declared),
-        datasets=datasets,
-        files=files,
-        base_models=bases,
-        purl=next(
-            (r.locator for r in model.external_references if r.reference_type == "purl"), None
-        ),
-    )
-
-
-def make_summary(**fields: Any) -> dict[str, Any]:
-    """The summary dict with its collections in a canonical order."""
-    fields["datasets"] = {k: sorted(v) for k, v in sorted(fields["datasets"].items())}
-    fields["files"] = dict(sorted(fields["files"].items()))
-    fields["base_models"] = sorted(fields["base_models"])
-    return fields
-
-
-# -- helpers shared with the SPDX 3 writer -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LicenseInfo:
-    """A licence as SPDX can say it: an expression, or NOASSERTION with what the source said."""
-
-    expression: str | None  # a valid SPDX expression (LicenseRef- allowed); None = NOASSERTION
-    note: str | None = None  # why there is no expression, or what a LicenseRef stands for
-
-
-def license_info(text: str | None, source: str) -> LicenseInfo:
-    """``text`` (from ``source``) as an SPDX expression, else NOASSERTION with a note."""
-    if not text:
-        return LicenseInfo(None)
-    match = normalize_license(text)
-    if match.spdx_id and _is_valid_expression(match.spdx_id):
-        return LicenseInfo(match.spdx_id, f"{source}: {text!r}" if match.name else None)
-    return LicenseInfo(None, f"{source}: {text!r} is not an SPDX licence expression")
-
-
-def model_license(facts: ModelFacts) -> LicenseInfo:
-    """The model's declared licence (ModelFacts.license), else what unrecognised sources said."""
-    if facts.license:
-        return license_info(facts.license, "model licence")
-    names = sorted({lic.name for lic in facts.licenses if lic.name and not lic.spdx_id})
-    if names:
-        said = "; ".join(repr(n) for n in names)
-        return LicenseInfo(None, f"licence text not recognised as an SPDX licence: {said}")
-    return LicenseInfo(None)
-
-
-def _is_valid_expression(expression: str) -> bool:
-    refs = set(re.findall(r"LicenseRef-[A-Za-z0-9.\-]+", expression))
-    # LicenseRef-s are valid syntax but unknown to the licence list: validate without them.
-    probe = expression
-    for ref in refs:
-        probe = probe.replace(ref, "MIT")
-    return not spdx_licensing.validate(probe).errors
-
-
-def license_refs(expression: str | None) -> list[str]:
-    return sorted(set(re.findall(r"LicenseRef-[A-Za-z0-9.\-]+", expression or "")))
-
-
-def dataset_relation(dataset: DatasetFact) -> str:
-    """The SPDX 3 relationship type for ``dataset.use``: trainedOn, testedOn or other."""
-    return DATASET_RELATIONS.get(dataset.use, "other")
-
-
-def unique_datasets(datasets: Iterable[DatasetFact]) -> dict[str, list[DatasetFact]]:
-    """Datasets by name, first fact first (the merged list puts the most explicit source first)."""
-    by_name: dict[str, list[DatasetFact]] = {}
-    for dataset in datasets:
-        by_name.setdefault(dataset.name, []).append(dataset)
-    return by_name
-
-
-def created_at(facts: ModelFacts) -> datetime | None:
-    """The ModelPack ``descriptor.createdAt`` (UTC, whole seconds), or None."""
-    return facts.created_at
-
-
-def creation_time(facts: ModelFacts) -> tuple[datetime, str]:
-    """``created`` for an SPDX document and a comment saying where it came from."""
-    when = created_at(facts)
-    if when:
-        return when, "created is the ModelPack createdAt of the model"
-    return UNKNOWN_CREATED, (
-        "created is 1970-01-01T00:00:00Z: the model has no ModelPack createdAt and attest "
-        "does not stamp the wall clock (documents must be reproducible)"
-    )
-
-
-def document_key(facts: ModelFacts) -> str:
-    """A short, stable key for the document: artifact digest + a fingerprint of the facts.
-
-    The artifact part is the subject manifest digest, else a hash of the file digests; the
-    fingerprint changes whenever the facts (or attest's version) change, so every distinct
-    document gets its own namespace, as SPDX asks, and the same facts always get the same one.
-    """
-    if facts.subject:
-        artifact = facts.subject.digest.partition(":")[2]
-    else:
-        lines = "\n".join(sorted(f"{f.path}\0{f.sha256}" for f in facts.files))
-        artifact = hashlib.sha256(lines.encode()).hexdigest()
-    canonical = json.dumps(facts.to_dict(), sort_keys=True, default=str, separators=(",", ":"))
-    fingerprint = hashlib.sha256(f"{__version__}\n{canonical}".encode()).hexdigest()
-    return f"{artifact[:32]}-{fingerprint[:12]}"
-
-
-def slug(text: str) -> str:
-    """``text`` reduced to ``[A-Za-z0-9.-]`` (SPDX 2 idstring); a hash suffix keeps it unique."""
-    cleaned = re.sub(r"[^A-Za-z0-9.\-]+", "-", text).strip("-") or "x"
-    if cleaned == text:
-        return cleaned
-    return f"{cleaned}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-
-
-def sha256_hex(digest: str, what: str) -> str:
-    match = _SHA256_RE.match(digest)
-    if not match:
-        raise InternalError(f"digest of {what!r} is not 'sha256:<64 hex>': {digest!r}")
-    return match.group(1)
-
-
-def card_prose(facts: ModelFacts) -> tuple[str | None, str | None]:
-    """(intended use, limitations) exactly as the CycloneDX model card says them.
-
-    One source for declared/card prose, so the SBOM formats never disagree.
-    """
-    considerations = model_card(facts, []).get("considerations", {})
-    uses = considerations.get("useCases") or [None]
-    limits = considerations.get("technicalLimitations") or [None]
-    return uses[0], limits[0]
 
 
 # -- building the 2.3 document -------------------------------------------------------------
@@ -324,7 +133,7 @@ def _document(facts: ModelFacts) -> Document:
         for relation in sorted({dataset_relation(d) for d in dataset_facts}):
             relationships.append(
                 Relationship(MODEL_ID, _SPDX2_DATASET_TYPES[relation], target,
-                             comment=_DATASET_COMMENTS[relation])
+                             comment=DATASET_COMMENTS[relation])
             )
         path = next((d.path for d in dataset_facts if d.path), None)
         if path in files:  # a dataset packed with the model: its file is part of it
@@ -385,26 +194,6 @@ def _download_location(facts: ModelFacts) -> str | SpdxNoAssertion:
     return SpdxNoAssertion() if validate_download_location(location) else location
 
 
-def source_info(facts: ModelFacts) -> str | None:
-    declared = facts.declared
-    if not declared or not declared.source_repository:
-        return None
-    at = f" at commit {declared.source_commit}" if declared.source_commit else ""
-    return f"built from {declared.source_repository}{at}"
-
-
-def file_id(path: str) -> str:
-    return f"SPDXRef-File-{slug(path)}"
-
-
-def dataset_id(name: str) -> str:
-    return f"SPDXRef-Dataset-{slug(name)}"
-
-
-def base_model_id(name: str) -> str:
-    return f"SPDXRef-BaseModel-{slug(name)}"
-
-
 def _file_package(file: FileFact, weight: WeightFacts | None = None) -> Package:
     lic = license_info(file.spdx_license, f"SPDX header of {file.path}")
     return Package(
@@ -463,20 +252,14 @@ def _base_model_package(name: str, source: str) -> Package:
 def _license_value(lic: LicenseInfo) -> Any:
     if lic.expression is None:
         return SpdxNoAssertion()
-    return spdx_licensing.parse(lic.expression)
-
-
-def _license_or_none(value: Any) -> str | None:
-    if value is None or isinstance(value, SpdxNoAssertion):
-        return None
-    return str(value)
+    return parse_expression(lic.expression)  # spdx-tools takes license-expression's objects
 
 
 def _extracted_licences(facts: ModelFacts, packages: list[Package]) -> list[ExtractedLicensingInfo]:
     """Every LicenseRef used needs its entry; attest has the licence's name, not its text."""
     used: set[str] = set()
     for package in packages:
-        used.update(license_refs(_license_or_none(package.license_declared)))
+        used.update(license_refs(license_or_none(package.license_declared)))
     names = {lic.spdx_id: lic.name for lic in facts.licenses if lic.spdx_id and lic.name}
     files = {lic.spdx_id: lic.source for lic in facts.licenses if lic.spdx_id and lic.sha256}
     infos = []
@@ -493,7 +276,3 @@ def _extracted_licences(facts: ModelFacts, packages: list[Package]) -> list[Extr
             )
         )
     return infos
-
-
-def _checksum(package: Package, algorithm: ChecksumAlgorithm) -> str:
-    return next(c.value for c in package.checksums if c.algorithm == algorithm)

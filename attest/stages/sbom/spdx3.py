@@ -10,11 +10,7 @@ IDs are deterministic IRIs ``https://attest.dev/spdx/<name>-<key>#<SPDX 2.3 id>`
 the same id the SPDX 2.3 document uses for the same thing, so the two can be cross-read. The only
 blank node is the shared ``CreationInfo`` (``_:CreationInfo0``), numbered by the binding.
 
-Validation (:func:`validate_spdx3`) works offline. ``spdx3-validate`` cannot: it downloads the
-JSON-LD context, the JSON schema and the SHACL model from spdx.org on every run, and no package
-ships them. So the checks are the binding's own (it is generated from the 3.0.1 SHACL model:
-classes, property types, cardinalities, enumerations, IRI/blank-node kinds), applied by decoding
-the final JSON and re-encoding it, plus reference resolution and the AI/Dataset profile rules.
+The document is validated offline by :func:`attest.sbom_read.spdx3.validate_spdx3`.
 """
 
 from __future__ import annotations
@@ -28,8 +24,10 @@ from spdx_python_model import v3_0_1 as spdx3
 from attest import __version__
 from attest.errors import InternalError
 from attest.facts.model import DatasetFact, FileFact, MetricFact, ModelFacts, WeightFacts
-from attest.stages.sbom.cyclonedx import architecture_family, oci_purl
-from attest.stages.sbom.spdx2 import (
+from attest.sbom_read.spdx3 import DATASET_TYPES, SPEC_VERSION, validate_spdx3
+from attest.stages.sbom.cyclonedx import oci_purl
+from attest.stages.sbom.cyclonedx_card import architecture_family
+from attest.stages.sbom.spdx_common import (
     DOCUMENT_ID,
     MODEL_ID,
     LicenseInfo,
@@ -42,7 +40,6 @@ from attest.stages.sbom.spdx2 import (
     document_key,
     file_id,
     license_info,
-    make_summary,
     model_license,
     sha256_hex,
     slug,
@@ -51,13 +48,6 @@ from attest.stages.sbom.spdx2 import (
 )
 from attest.stages.sbom.weights import weight_summary
 
-SPDX3_MEDIA_TYPE = "application/spdx+json"
-SPDX3_PREDICATE_TYPE = "https://spdx.dev/Document/v3"
-# SPDX 3 has no media type of its own yet and shares SPDX 2's: the referrer annotation says which.
-SPDX3_ANNOTATIONS = {"org.spdx.version": "3.0.1"}
-
-SPEC_VERSION = "3.0.1"
-CONTEXT_URL = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
 ID_BASE = "https://attest.dev/spdx/"
 NO_ASSERTION_LICENSE = spdx3.expandedlicensing_IndividualLicensingInfo.NoAssertionLicense
 PROFILES = tuple(
@@ -66,6 +56,7 @@ PROFILES = tuple(
 )
 
 _P = spdx3.software_SoftwarePurpose
+_R = spdx3.RelationshipType
 # ModelPack file role -> software_primaryPurpose.
 _FILE_PURPOSES = {
     "weight": _P.model,
@@ -74,10 +65,7 @@ _FILE_PURPOSES = {
     "doc": _P.documentation,
     "dataset": _P.data,
 }
-_R = spdx3.RelationshipType
-_DATASET_TYPES = {"trainedOn": _R.trainedOn, "testedOn": _R.testedOn, "other": _R.other}
 _DATASET_COMMENT = "the model's facts name this dataset without saying how it was used"
-_DATASET = spdx3.dataset_DatasetPackage
 _HYPERPARAMETER_HEADING = re.compile(r"^#+\s*training hyper-?parameters\s*$", re.I | re.M)
 _HYPERPARAMETER_LINE = re.compile(r"^\s*[-*]\s*([A-Za-z0-9_.\-]+)\s*:\s*(\S.*?)\s*$")
 
@@ -86,7 +74,8 @@ _HYPERPARAMETER_LINE = re.compile(r"^\s*[-*]\s*([A-Za-z0-9_.\-]+)\s*:\s*(\S.*?)\
 
 
 def build_spdx3(facts: ModelFacts) -> dict[str, Any]:
-    """The SPDX 3.0.1 JSON-LD document for ``facts``, validated (see :func:`validate_spdx3`).
+    """The SPDX 3.0.1 JSON-LD document for ``facts``, validated offline
+    (:func:`attest.sbom_read.spdx3.validate_spdx3`).
 
     Raises :class:`InternalError` when validation finds anything: invalid output is a bug.
     """
@@ -99,64 +88,6 @@ def build_spdx3(facts: ModelFacts) -> dict[str, Any]:
             hint="this is a bug in attest; please report it with the model's facts",
         )
     return doc
-
-
-def validate_spdx3(doc: dict[str, Any]) -> list[str]:
-    """Problems of an SPDX 3.0.1 JSON-LD document, checked offline (empty when valid).
-
-    Decoding with the official binding checks every class, property, value type, enumeration
-    value and node kind against the 3.0.1 model; re-encoding checks cardinalities; linking
-    finds references to elements the document does not define. Then the document rules (one
-    ``SpdxDocument`` with roots, every element listed) and the AI/Dataset profile rules.
-    """
-    if doc.get("@context") != CONTEXT_URL:
-        return [f"@context is {doc.get('@context')!r}, not the SPDX 3.0.1 context {CONTEXT_URL}"]
-    objset = spdx3.SHACLObjectSet()
-    try:
-        spdx3.JSONLDDeserializer().deserialize_data(doc, objset)
-    except (KeyError, TypeError, ValueError) as exc:
-        return [f"not valid against the SPDX 3.0.1 model: {exc}"]
-    errors = [f"reference to an element not in the document: {i}" for i in sorted(objset.link())]
-    try:
-        spdx3.JSONLDSerializer().serialize_data(objset)
-    except (TypeError, ValueError) as exc:
-        errors.append(f"not valid against the SPDX 3.0.1 model: {exc}")
-    return errors + _document_errors(objset) + _profile_errors(objset)
-
-
-def spdx3_to_facts(doc: dict[str, Any]) -> dict[str, Any]:
-    """The comparable summary (:func:`~attest.stages.sbom.spdx2.spdx2_to_facts`) of a document."""
-    objset = spdx3.SHACLObjectSet()
-    spdx3.JSONLDDeserializer().deserialize_data(doc, objset)
-    objset.link()
-    document = next(iter(objset.foreach_type(spdx3.SpdxDocument)))
-    model: Any = document.rootElement[0]  # an ai_AIPackage once linked (validated above)
-    datasets: dict[str, set[str]] = {}
-    files: dict[str, str] = {}
-    bases: list[str] = []
-    license_: str | None = None
-    by_type = {v: k for k, v in _DATASET_TYPES.items()}
-    for rel in objset.foreach_type(spdx3.Relationship):
-        if rel.from_ is not model:
-            continue
-        for target in rel.to:
-            if rel.relationshipType == _R.contains and isinstance(target, spdx3.software_File):
-                files[str(target.name)] = "sha256:" + _hash(target)
-            elif rel.relationshipType == _R.descendantOf:
-                bases.append(str(getattr(target, "name", target)))
-            elif rel.relationshipType == _R.hasDeclaredLicense:
-                license_ = getattr(target, "simplelicensing_licenseExpression", None)
-            elif rel.relationshipType in by_type and isinstance(target, _DATASET):
-                datasets.setdefault(str(target.name), set()).add(by_type[rel.relationshipType])
-    return make_summary(
-        name=model.name,
-        version=model.software_packageVersion,
-        license=license_,
-        datasets=datasets,
-        files=files,
-        base_models=bases,
-        purl=model.software_packageUrl,
-    )
 
 
 def metric_entries(metrics: list[MetricFact]) -> list[tuple[str, str]]:
@@ -345,7 +276,7 @@ class _Builder:
         for relation in sorted(by_relation):
             targets = sorted(by_relation[relation], key=lambda e: e.spdxId)
             comment = _DATASET_COMMENT if relation == "other" else None
-            self.relate(model, _DATASET_TYPES[relation], targets, comment=comment)
+            self.relate(model, DATASET_TYPES[relation], targets, comment=comment)
 
     def _dataset(self, dataset: DatasetFact) -> Any:
         element = self.add(
@@ -385,49 +316,3 @@ def _types_of_model(facts: ModelFacts) -> list[str]:
 
 def _sha256(digest: str, what: str) -> Any:
     return spdx3.Hash(algorithm=spdx3.HashAlgorithm.sha256, hashValue=sha256_hex(digest, what))
-
-
-def _hash(element: Any) -> str:
-    return next(h.hashValue for h in element.verifiedUsing
-                if h.algorithm == spdx3.HashAlgorithm.sha256)
-
-
-# -- validation rules beyond the model ------------------------------------------------------------
-
-
-def _document_errors(objset: Any) -> list[str]:
-    documents = list(objset.foreach_type(spdx3.SpdxDocument))
-    if len(documents) != 1:
-        return [f"expected one SpdxDocument, found {len(documents)}"]
-    document = documents[0]
-    errors = [] if len(document.rootElement) else ["the SpdxDocument has no rootElement"]
-    listed = {_id(e) for e in document.element}
-    for element in objset.foreach_type(spdx3.Element):
-        if element is not document and element.spdxId not in listed:
-            errors.append(f"element {element.spdxId} is not listed in the SpdxDocument")
-    return errors
-
-
-def _profile_errors(objset: Any) -> list[str]:
-    """AI and Dataset profile (3.0.1) rules the SHACL shapes do not carry."""
-    errors = []
-    licensed: dict[tuple[str, str], int] = {}
-    for rel in objset.foreach_type(spdx3.Relationship):
-        if rel.relationshipType in (_R.hasDeclaredLicense, _R.hasConcludedLicense):
-            key = (_id(rel.from_), rel.relationshipType)
-            licensed[key] = licensed.get(key, 0) + 1
-    for cls in (spdx3.ai_AIPackage, spdx3.dataset_DatasetPackage):
-        for package in objset.foreach_type(cls):
-            if package.software_primaryPurpose is None:
-                errors.append(f"{package.spdxId} has no software_primaryPurpose")
-            for kind in (_R.hasDeclaredLicense, _R.hasConcludedLicense):
-                if licensed.get((package.spdxId, kind), 0) != 1:
-                    errors.append(
-                        f"{package.spdxId} needs exactly one {kind.rpartition('/')[2]} relationship"
-                    )
-    return errors
-
-
-def _id(value: Any) -> str:
-    return value if isinstance(value, str) else value.spdxId
-

@@ -13,7 +13,10 @@ from typing import Any
 
 from attest.errors import UsageError
 from attest.facts.model import ModelFacts
-from attest.stages.sbom import cyclonedx, spdx2, spdx3
+from attest.sbom_read import cyclonedx, spdx2, spdx3
+from attest.stages.sbom.cyclonedx import build_cyclonedx
+from attest.stages.sbom.spdx2 import build_spdx2
+from attest.stages.sbom.spdx3 import build_spdx3
 from attest.stages.statement import Evidence, make_statement
 
 # Annotations on the plain document referrers (draft CNCF profile key + our own precise one).
@@ -36,15 +39,15 @@ class SbomFormat:
 
 FORMATS: dict[str, SbomFormat] = {
     "cyclonedx": SbomFormat(
-        "cyclonedx", "CycloneDX 1.6", cyclonedx.build_cyclonedx, cyclonedx.MEDIA_TYPE,
+        "cyclonedx", "CycloneDX 1.6", build_cyclonedx, cyclonedx.MEDIA_TYPE,
         cyclonedx.PREDICATE_TYPE, "cyclonedx", "1.6", "sbom.cdx.json",
     ),
     "spdx": SbomFormat(
-        "spdx", "SPDX 2.3", spdx2.build_spdx2, spdx2.SPDX2_MEDIA_TYPE,
+        "spdx", "SPDX 2.3", build_spdx2, spdx2.SPDX2_MEDIA_TYPE,
         spdx2.SPDX2_PREDICATE_TYPE, "spdx", "2.3", "sbom.spdx.json",
     ),
     "spdx3": SbomFormat(
-        "spdx3", "SPDX 3.0.1", spdx3.build_spdx3, spdx3.SPDX3_MEDIA_TYPE,
+        "spdx3", "SPDX 3.0.1", build_spdx3, spdx3.SPDX3_MEDIA_TYPE,
         spdx3.SPDX3_PREDICATE_TYPE, "spdx", "3.0.1", "sbom.spdx3.jsonld",
     ),
 }  # fmt: skip

@@ -1,7 +1,7 @@
 """What a model card and a data card hold: sections, front matter keys, Hugging Face vocabularies.
 
-One catalogue read by the renderer (:mod:`attest.stages.card_context`) and the linter
-(:mod:`attest.stages.card_lint`), so a rendered card always passes the rules it is checked by.
+One catalogue read by the linter (:mod:`attest.lint.card`) and the renderer
+(:mod:`attest.stages.card_context`), so a rendered card always passes the rules it is checked by.
 
 Section structure: the model card follows the established model-card outline (Mitchell et al.
 2019, the Hugging Face template); the data card follows Datasheets for Datasets (Gebru et al.):

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from attest import __version__
-from attest.stages.card_lint import LEVELS, RULES, Finding
+from attest.lint.card_rules import LEVELS, RULES, Finding
 from attest.text import safe
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
