@@ -49,7 +49,7 @@ MAX_CONFIG_BYTES = 256 * 1024  # a config file is a few lines; anything near thi
 # Options with one meaning on every command that has them: settable once for all commands.
 SHARED = frozenset({
     "plain-http", "insecure", "referrers-mode", "engine", "opa-url", "trust-config", "staging",
-    "offline", "notation-trust-policy", "notation-trust-store",
+    "offline", "notation-trust-policy", "notation-trust-store", "registry-config",
 })  # fmt: skip
 
 _UNSET = getattr(click._utils, "UNSET", object())  # click >= 8.3's "no default" marker
@@ -62,6 +62,9 @@ TRUST_SETTINGS = frozenset({
     "workflow-ref", "trust-config", "staging", "offline", "policy", "params", "mode",
     "entrypoint", "engine", "opa-url", "insecure", "plain-http", "notation-trust-policy",
     "notation-trust-store", "notation-unknown-revocation", "notation-crl",
+    # where registry credentials come from and go (copy's sides too): the user's to say
+    *(f"{side}{name}" for side in ("", "from-", "to-") for name in (
+        "username", "password-stdin", "registry-config", "insecure", "plain-http")),
 })  # fmt: skip
 
 META_KEY = "attest.config"  # where the loaded Config sits in click's ctx.meta

@@ -100,7 +100,7 @@ def main() -> int:
         for fmt in ("cyclonedx", "spdx", "spdx3"):
             start = time.perf_counter()
             proc = subprocess.run(
-                [sys.executable, "-c", CHILD, "sbom", f"oci:{layout}:v1", "--format", fmt,
+                [sys.executable, "-c", CHILD, "sbom", f"oci:{layout}:v1", "--type", fmt,
                  "-o", str(Path(tmp) / f"{fmt}.json")],
                 capture_output=True, text=True, env={**os.environ, "ATTEST_NO_CACHE": "1"},
             )  # fmt: skip

@@ -108,13 +108,16 @@ def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def run_docker_registry(root: Path, *, basic_auth: bool = False) -> Iterator[RegistryServer]:
-    """Start ``docker-registry serve`` on a free loopback port; stop it on exit."""
+def run_docker_registry(
+    root: Path, *, basic_auth: bool = False, username: str = USERNAME, password: str = PASSWORD
+) -> Iterator[RegistryServer]:
+    """Start ``docker-registry serve`` on a free loopback port; stop it on exit. With
+    ``basic_auth``, ``username``/``password`` is the one account its htpasswd file holds."""
     root.mkdir(parents=True, exist_ok=True)
     htpasswd = None
     if basic_auth:
         htpasswd = root / "htpasswd"
-        htpasswd.write_text(_htpasswd_line(USERNAME, PASSWORD))
+        htpasswd.write_text(_htpasswd_line(username, password))
     port = free_port()
     config = root / "config.yml"
     config.write_text(_config(root, port, htpasswd))
@@ -131,8 +134,8 @@ def run_docker_registry(root: Path, *, basic_auth: bool = False) -> Iterator[Reg
             host=f"127.0.0.1:{port}",
             url=url,
             root=root,
-            username=USERNAME if basic_auth else None,
-            password=PASSWORD if basic_auth else None,
+            username=username if basic_auth else None,
+            password=password if basic_auth else None,
         )
     finally:
         proc.terminate()

@@ -48,10 +48,10 @@ from tests.helpers import REPO_ROOT
 MODELS = ["tiny-llm", "tiny-gguf", "tiny-onnx", "with-modelfile", "open-llm"]
 TESTDATA = REPO_ROOT / "testdata" / "models"
 
-# A MOF report in MofReport.to_dict() shape (class as a number, with class_roman and label).
+# A MOF report in MofReport.to_dict() shape (class as a number, with classRoman and label).
 MOF_REPORT: dict[str, Any] = {
     "class": 3,
-    "class_roman": "III",
+    "classRoman": "III",
     "label": "Class III - Open Model",
     "progress": {"III": 100.0, "II": 40.0, "I": 0.0},
     "components": [

@@ -54,10 +54,10 @@ def packed(model: Path, tmp_path: Path, tag: str = "v1") -> tuple[LayoutStore, s
 def comparable(facts: ModelFacts) -> dict[str, Any]:
     """What must not depend on where the files were read from."""
     data = facts.to_dict()
-    for key in ("subject", "modelpack_config"):
+    for key in ("subject", "modelpackConfig"):
         data.pop(key)
     for f in data["files"]:
-        f.pop("layer_digest")
+        f.pop("layerDigest")
     return data
 
 

@@ -11,9 +11,9 @@ import pytest
 from tests.helpers import REPO_ROOT, run_attest
 
 MODEL = REPO_ROOT / "testdata" / "models" / "open-llm"
-EVIDENCE = {"sbom.cdx.json": ["sbom", "--format", "cyclonedx"],
-            "sbom.spdx.json": ["sbom", "--format", "spdx"],
-            "sbom.spdx3.jsonld": ["sbom", "--format", "spdx3"],
+EVIDENCE = {"sbom.cdx.json": ["sbom", "--type", "cyclonedx"],
+            "sbom.spdx.json": ["sbom", "--type", "spdx"],
+            "sbom.spdx3.jsonld": ["sbom", "--type", "spdx3"],
             "model-card.md": ["card"], "data-card.md": ["card", "--kind", "data"]}  # fmt: skip
 
 

@@ -431,7 +431,7 @@ def test_markdown_and_json() -> None:
     assert md.startswith("# MOF report: m")
     assert "| Class III - Open Model | 100% | 6 of 6 |" in md
     data = json.loads(render(report, "json"))
-    assert data["class"] == 3 and data["class_roman"] == "III"
+    assert data["class"] == 3 and data["classRoman"] == "III"
     assert data["progress"] == {"III": 100, "II": 60.0, "I": 0}
     assert data["next"]["class"] == 2
     assert {n["id"] for n in data["next"]["needs"]} == {

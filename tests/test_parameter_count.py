@@ -78,7 +78,7 @@ def test_gguf_quantization_reaches_every_sbom(tmp_path: Path) -> None:
     model = REPO_ROOT / "testdata" / "models" / "tiny-gguf"
     cdx = json.loads(run_attest("sbom", str(model)).stdout)
     assert _sbom_properties(cdx)["attest:quantization"] == "MOSTLY_F16"
-    spdx = run_attest("sbom", str(model), "--format", "spdx").stdout
+    spdx = run_attest("sbom", str(model), "--type", "spdx").stdout
     assert "quantization MOSTLY_F16" in spdx
-    spdx3 = run_attest("sbom", str(model), "--format", "spdx3").stdout
+    spdx3 = run_attest("sbom", str(model), "--type", "spdx3").stdout
     assert "quantization MOSTLY_F16" in spdx3

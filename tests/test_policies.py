@@ -139,13 +139,13 @@ def good_report() -> dict[str, Any]:
                      {"licenses": ["Apache-2.0"], "components": 4, "files": 6}),
             referrer(3, "https://attest.dev/mof/v1", {"class": "II", "progress": {}}),
             referrer(4, "https://slsa.dev/provenance/v1", {
-                "builder_id": RELEASE,
-                "build_type": "https://actions.github.io/buildtypes/workflow/v1",
-                "source_repository": "git+https://github.com/acme/models@refs/tags/v1.0.0",
-                "source_commit": "0" * 40,
+                "builderId": RELEASE,
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "sourceRepository": "git+https://github.com/acme/models@refs/tags/v1.0.0",
+                "sourceCommit": "0" * 40,
             }),
             referrer(5, "https://attest.dev/model-card/v1",
-                     {"sections": ["intended-use", "limitations"], "missing_sections": []}),
+                     {"sections": ["intended-use", "limitations"], "missingSections": []}),
         ],
         "verifier": {"name": "attest", "version": "0.1.0", "time": "2025-06-01T12:00:00Z"},
     }  # fmt: skip

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-import attest.oci.registry as registry_module
+import attest.oci.registry.store as registry_module
 from attest.errors import ConcurrentUpdateError, InputError, NotFoundError, RegistryError
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
@@ -53,7 +53,7 @@ def record_requests(store: RegistryStore) -> list[tuple[str, str]]:
     def hook(resp: requests.Response, *args: object, **kwargs: object) -> None:
         seen.append((resp.request.method or "", requests.utils.urlparse(resp.url).path))
 
-    store._session.hooks["response"].append(hook)  # test-only peek at the private session
+    store._http.session.hooks["response"].append(hook)  # test-only peek at the private session
     return seen
 
 

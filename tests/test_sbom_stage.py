@@ -87,7 +87,7 @@ def test_sbom_cli_attach_and_run(tmp_path: Path) -> None:
     ref = f"oci:{tmp_path}/lay:v1"
     assert attest("pack", str(model), "--to", ref).returncode == 0
     out = tmp_path / "bom.json"
-    proc = attest("sbom", ref, "--format", "spdx3", "-o", str(out), "--attach")
+    proc = attest("sbom", ref, "--type", "spdx3", "-o", str(out), "--attach")
     assert proc.returncode == 0, proc.stderr
     assert spdx3.validate_spdx3(json.loads(out.read_text())) == []
     store = LayoutStore(tmp_path / "lay")
@@ -99,7 +99,7 @@ def test_sbom_cli_attach_and_run(tmp_path: Path) -> None:
     # the document names the referrer that carries its statement
     assert document.annotations["dev.attest.statement.digest"] == statement_ref.descriptor.digest
     # attaching the same document again does not pile up copies
-    assert attest("sbom", ref, "--format", "spdx3", "--attach").returncode == 0
+    assert attest("sbom", ref, "--type", "spdx3", "--attach").returncode == 0
     assert len(discover(store, subject.digest)) == 2
     statement = json.loads(attest("sbom", ref, "--statement").stdout)
     assert statement["predicateType"] == "https://cyclonedx.org/bom/v1.6"

@@ -57,10 +57,10 @@ def test_facts_and_statements_take_the_subject_itself(
     store, subject, layout = packed
     facts = facts_for_subject(store, subject)
     assert facts.subject is subject
-    # `attest facts --format json` keeps its subject shape: no manifest bytes, no layers
+    # `attest facts --format json` keeps its subject shape (camelCase): no bytes, no layers
     assert facts.to_dict()["subject"] == {
         "reference": subject.reference, "repository": f"oci:{layout}", "digest": subject.digest,
-        "media_type": mt.OCI_MANIFEST, "size": subject.size, "annotations": {},
+        "mediaType": mt.OCI_MANIFEST, "size": subject.size, "annotations": {},
     }  # fmt: skip
     statement = make_statement(subject, "https://example.org/p/v1", {"x": 1})
     assert statement["subject"] == [

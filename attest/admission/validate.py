@@ -37,7 +37,7 @@ from attest.errors import AttestError, NotFoundError, UsageError
 from attest.modelpack import media
 from attest.oci import mediatypes as mt
 from attest.oci.reference import Reference, parse_reference
-from attest.oci.registry import RegistryStore
+from attest.oci.registry import Login, RegistryStore
 from attest.policy.decision import evaluate
 from attest.policy.engine import create_engine
 from attest.policy.loader import Policy
@@ -77,6 +77,7 @@ class ValidatorSettings:
     workers: int = 8
     registry_timeout: float = 2.0
     registry_retries: int = 1
+    login: Login | None = None  # --registry-config of `attest serve`
 
 
 def normalize_key(key: str) -> str:
@@ -342,7 +343,7 @@ class Validator:
             store = RegistryStore.from_reference(
                 replace(ref, tag=None, digest=None), plain_http=settings.plain_http,
                 insecure=settings.insecure, timeout=self.settings.registry_timeout,
-                retries=self.settings.registry_retries, backoff=0.1,
+                retries=self.settings.registry_retries, backoff=0.1, login=self.settings.login,
             )  # fmt: skip
             stores[key] = store
             while len(stores) > 64:

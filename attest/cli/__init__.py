@@ -1,6 +1,7 @@
 """The `attest` command line: a click group whose commands are thin shells over one module each.
 
-Data goes to stdout (``--format json`` on every reporting command); logs, progress and errors
+Data goes to stdout (``--format json`` on every reporting command: camelCase keys, one JSON
+Schema per command in docs/schemas/, see docs/json-output.md); logs, progress and errors
 to stderr. Exit codes: 0 ok, 1 verification/policy failed, 2 usage or bad input,
 3 registry/network/internal error.
 

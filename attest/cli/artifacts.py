@@ -12,6 +12,7 @@ from attest.cli.app import cli
 from attest.cli.common import (
     DEFAULT_TAG,
     FORMAT,
+    copy_registry_options,
     emit,
     referrers_mode_option,
     registry_options,
@@ -19,6 +20,7 @@ from attest.cli.common import (
     store_for,
     subject_ref,
 )
+from attest.cli.login_options import current_login
 from attest.errors import UsageError
 from attest.humanize import human_size
 from attest.oci.reference import parse_reference
@@ -323,7 +325,7 @@ def referrers(
 @click.argument("source")
 @click.argument("destination")
 @click.option("--no-referrers", is_flag=True, help="Copy the artifact only, not its referrers.")
-@registry_options
+@copy_registry_options
 @referrers_mode_option
 @FORMAT
 def copy(
@@ -332,17 +334,32 @@ def copy(
     no_referrers: bool,
     plain_http: bool,
     insecure: bool,
+    from_plain_http: bool,
+    from_insecure: bool,
+    to_plain_http: bool,
+    to_insecure: bool,
     referrers_mode: str,
     fmt: str,
 ) -> None:
-    """Copy an artifact and all its referrers (recursively) between stores, byte for byte."""
+    """Copy an artifact and all its referrers (recursively) between stores, byte for byte.
+
+    Each side has its own registry flags (--from-*, --to-*); the plain ones apply to both.
+    See docs/registry-auth.md.
+
+    \b
+    Example:
+      printf %s "$SRC_TOKEN" | attest copy src.example/models/llm:v1 dst.example/llm:v1 \\
+        --from-username robot --from-password-stdin --to-registry-config dst-config.json
+    """
     from attest.oci.copy import copy_artifact
 
     src_ref, dst_ref = parse_reference(source), parse_reference(destination)
     if dst_ref.digest:
         raise UsageError(f"destination {destination}: give a tag (or nothing), not a digest")
-    src = store_for(src_ref, plain_http, insecure)
-    dst = store_for(dst_ref, plain_http, insecure, create=True)
+    src = store_for(src_ref, plain_http or from_plain_http, insecure or from_insecure,
+                    login=current_login("from"))  # fmt: skip
+    dst = store_for(dst_ref, plain_http or to_plain_http, insecure or to_insecure, create=True,
+                    login=current_login("to"))  # fmt: skip
     target = resolve_target(src, src_ref)
     # the source's tag carries over; a digest is no tag (a tag never holds ':', a digest does)
     tag = dst_ref.tag or (target if ":" not in target else DEFAULT_TAG)

@@ -10,9 +10,11 @@ from typing import Any
 
 import click
 
+from attest.cli.login_options import copy_login_options, current_login, login_options
 from attest.errors import UsageError
 from attest.oci.reference import Reference, parse_reference
 from attest.oci.referrers import REFERRERS_MODES
+from attest.oci.registry import Login
 from attest.oci.store import Store
 from attest.oci.stores import StoreOptions, open_store
 
@@ -29,11 +31,30 @@ FORMAT = click.option(
 
 
 def registry_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--plain-http/--insecure, as oras and cosign spell them."""
+    """--plain-http/--insecure and the credential flags, as oras and cosign spell them."""
+    f = login_options(f)
     f = click.option("--insecure", is_flag=True, help="Skip TLS certificate verification.")(f)
     f = click.option(
         "--plain-http", is_flag=True,
         help="Use HTTP instead of HTTPS (automatic for localhost and 127.0.0.1).",
+    )(f)  # fmt: skip
+    return f
+
+
+def copy_registry_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """copy's registry flags: --from-* for the source, --to-* for the destination, and the
+    plain ones (both sides), as `oras copy` takes them."""
+    f = copy_login_options(f)
+    for side, what in (("to", "the destination"), ("from", "the source")):
+        f = click.option(f"--{side}-insecure", is_flag=True,
+                         help=f"Skip TLS certificate verification for {what}.")(f)  # fmt: skip
+        f = click.option(f"--{side}-plain-http", is_flag=True,
+                         help=f"Use HTTP instead of HTTPS for {what}.")(f)  # fmt: skip
+    f = click.option("--insecure", is_flag=True,
+                     help="Skip TLS certificate verification (both sides).")(f)  # fmt: skip
+    f = click.option(
+        "--plain-http", is_flag=True,
+        help="Use HTTP instead of HTTPS (both sides; automatic for localhost).",
     )(f)  # fmt: skip
     return f
 
@@ -52,8 +73,20 @@ def emit(fmt: str, data: Any, text: Callable[[], str]) -> None:
         click.echo(text())
 
 
-def store_for(ref: Reference, plain_http: bool, insecure: bool, *, create: bool = False) -> Store:
-    return open_store(ref, StoreOptions(plain_http=plain_http, insecure=insecure), create=create)
+def store_for(
+    ref: Reference,
+    plain_http: bool,
+    insecure: bool,
+    *,
+    create: bool = False,
+    login: Login | None = None,
+) -> Store:
+    """The store ``ref`` names, with the command's credential flags (or ``login``'s)."""
+    return open_store(ref, store_options(plain_http, insecure, login), create=create)
+
+
+def store_options(plain_http: bool, insecure: bool, login: Login | None = None) -> StoreOptions:
+    return StoreOptions(plain_http, insecure, login or current_login())
 
 
 def resolve_target(store: Store, ref: Reference) -> str:

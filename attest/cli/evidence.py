@@ -37,10 +37,24 @@ def facts(source: str, facts_file: Path | None, plain_http: bool, insecure: bool
     emit(fmt, model.to_dict(), lambda: facts_to_text(model))
 
 
+def _no_format(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """`--format` means the output format on every command; the SBOM kind is --type."""
+    if value is None:
+        return
+    kinds = ("cyclonedx", "spdx", "spdx3")
+    use = f"--type {value}" if value in kinds else "--type " + "|".join(kinds)
+    raise click.BadOptionUsage(
+        "--format", f"the SBOM kind is chosen with --type, not --format: use {use}", ctx
+    )
+
+
 @cli.command()
 @click.argument("source")
-@click.option("--format", "sbom_fmt", type=click.Choice(["cyclonedx", "spdx", "spdx3"]),
-              default="cyclonedx", show_default=True, help="SBOM format.")  # fmt: skip
+@click.option("--type", "sbom_type", type=click.Choice(["cyclonedx", "spdx", "spdx3"]),
+              default="cyclonedx", show_default=True,
+              help="SBOM kind: CycloneDX 1.6, SPDX 2.3 or SPDX 3.0.1.")  # fmt: skip
+@click.option("--format", "old_format", hidden=True, expose_value=False, callback=_no_format,
+              is_eager=True, help="Renamed --type.")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the document here instead of stdout.")  # fmt: skip
 @click.option("--statement", is_flag=True, help="Print the in-toto statement, not the document.")
@@ -50,7 +64,7 @@ def facts(source: str, facts_file: Path | None, plain_http: bool, insecure: bool
 @referrers_mode_option
 def sbom(
     source: str,
-    sbom_fmt: str,
+    sbom_type: str,
     output: Path | None,
     statement: bool,
     do_attach: bool,
@@ -59,7 +73,14 @@ def sbom(
     insecure: bool,
     referrers_mode: str,
 ) -> None:
-    """Generate a CycloneDX 1.6, SPDX 2.3 or SPDX 3.0.1 SBOM of a model, validated."""
+    """Generate a CycloneDX 1.6, SPDX 2.3 or SPDX 3.0.1 SBOM of a model, validated.
+
+    --type chooses the SBOM kind; the document itself is always JSON (SPDX 3: JSON-LD).
+
+    \b
+    Example:
+      attest sbom ./my-model --type spdx -o sbom.spdx.json
+    """
     from attest.fileio import atomic_write
     from attest.stages.sbom.stage import build_document, document_bytes, sbom_evidence
 
@@ -67,7 +88,7 @@ def sbom(
     if (statement or do_attach) and store is None:
         raise UsageError("--statement and --attach need a ModelPack reference, not a directory")
     if store is not None:
-        evidence = sbom_evidence(model, sbom_fmt)
+        evidence = sbom_evidence(model, sbom_type)
         assert evidence.document is not None
         data = (
             (json.dumps(evidence.statement, indent=2, sort_keys=True) + "\n").encode()
@@ -75,7 +96,7 @@ def sbom(
             else evidence.document
         )
     else:
-        _, doc = build_document(model, sbom_fmt)
+        _, doc = build_document(model, sbom_type)
         data = document_bytes(doc)
     if do_attach:
         assert store is not None

@@ -142,7 +142,8 @@ def audit(source: str, jobs: int, request: VerifyRequest, fmt: str) -> None:
     from attest.flows.audit import fleet_references
     from attest.flows.audit_render import render_audit
 
-    refs = fleet_references(source, plain_http=request.plain_http, insecure=request.insecure)
+    refs = fleet_references(source, plain_http=request.plain_http, insecure=request.insecure,
+                            login=request.login)  # fmt: skip
     report = run_audit(
         refs, request, source=source, jobs=jobs,
         on_done=lambda i: log.info("%s: %s", safe(i.reference), i.status),

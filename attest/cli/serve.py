@@ -89,6 +89,7 @@ def serve(
         engine=request.engine, opa_url=request.opa_url, entrypoint=request.entrypoint,
         mode=request.mode, config=config, cache_ttl=cache_ttl, cache_size=cache_size,
         tag_ttl=tag_ttl, workers=workers, registry_timeout=max(0.5, deadline * 0.8),
+        login=request.login,
     )  # fmt: skip
     configure_json_logging()
     server = ProviderServer(

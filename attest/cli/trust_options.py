@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from attest.cli.common import ENGINE_OPTION, OPA_URL_OPTION, referrers_mode_option, registry_options
+from attest.cli.login_options import current_login
 from attest.cli.notation_options import notation_options, notation_settings
 from attest.flows.verify import VerifyRequest
 from attest.verify.identity import IdentityPolicy
@@ -60,6 +61,7 @@ def verify_request_options(f: Callable[..., Any]) -> Callable[..., Any]:
         values = {name: kwargs.pop(name) for name in _NAMES}
         kwargs["request"] = request_from(values)
         kwargs["request"].notation = notation_settings()  # set by the notation options' wrapper
+        kwargs["request"].login = current_login()  # set by the credential options' wrapper
         return f(*args, **kwargs)
 
     decorated: Callable[..., Any] = notation_options(wrapper)

@@ -17,6 +17,7 @@ from attest.cli.common import (
     registry_options,
     signer_options,
 )
+from attest.cli.login_options import current_login
 from attest.cli.trust_options import verify_request_options
 from attest.errors import UsageError, VerificationError
 from attest.flows.verify import VerifyRequest
@@ -56,7 +57,7 @@ def policy_test(
 
     report = run_policy_tests(
         source, engine=engine, opa_url=opa_url, match=match,
-        plain_http=plain_http, insecure=insecure,
+        plain_http=plain_http, insecure=insecure, login=current_login(),
     )  # fmt: skip
     emit(fmt, report.to_dict(), lambda: report.text(verbose=verbose))
     if not report.results:
@@ -102,13 +103,13 @@ def policy_push(
         signer = choose_signer_from_flags(key, identity_token, interactive, staging, trust_config)
     pushed = push_policy(
         source, reference, revision=revision, include_tests=include_tests,
-        library=not no_library, plain_http=plain_http, insecure=insecure,
+        library=not no_library, plain_http=plain_http, insecure=insecure, login=current_login(),
     )  # fmt: skip
     out = pushed.to_dict()
     if signer is not None:
         from attest.policy.signing import sign_policy_bundle
 
-        options = StoreOptions(plain_http=plain_http, insecure=insecure)
+        options = StoreOptions(plain_http=plain_http, insecure=insecure, login=current_login())
         out["signature"] = sign_policy_bundle(pushed, signer, options).digest
         out["signer"] = signer.describe()
     emit(fmt, out, lambda: pushed.reference)

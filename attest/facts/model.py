@@ -13,7 +13,14 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from attest.facts.build_env import SourceFacts
+from attest.jsonkeys import camel_keys
 from attest.modelpack.subject import Subject  # a leaf: data only, imports no facts
+
+#: Fields of the facts types whose values are data (their keys are never renamed in JSON).
+FACTS_DATA_FIELDS = frozenset({
+    "hf_config", "generation_config", "modelpack_config", "front_matter", "sections", "metadata",
+    "extra", "component_licenses", "components", "annotations",
+})  # fmt: skip
 
 # File roles. Same words as ModelPack layer kinds, with "weight-config" spelled for humans.
 Role = Literal["weight", "weight-config", "code", "doc", "dataset"]
@@ -289,10 +296,13 @@ class ModelFacts:
         return [f for f in self.files if f.role == role]
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``attest facts --format json``): camelCase keys; the documents read
+        (config.json, generation_config.json, card front matter and sections, weight metadata,
+        the ModelPack config, annotations, declared extras and maps) keep their own keys."""
         data = asdict(replace(self, subject=None))  # the subject's bytes and layers stay out
         data["subject"] = self.subject.facts_dict() if self.subject else None
         del data["source"]  # about this build, not the model (and it would change SPDX ids)
         data["parameter_count"] = self.parameter_count
         data["license"] = self.license
         data["architecture"] = self.architecture
-        return data
+        return dict(camel_keys(data, FACTS_DATA_FIELDS))

@@ -20,7 +20,7 @@ from attest.flows.verify import VerifyRequest, verify_reference
 from attest.modelpack import media
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
-from attest.oci.registry import RegistryStore
+from attest.oci.registry import Login, RegistryStore
 from attest.oci.stores import open_store
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,9 @@ class AuditReport:
                 "items": [i.to_dict() for i in self.items]}  # fmt: skip
 
 
-def fleet_references(source: str, *, plain_http: bool = False, insecure: bool = False) -> list[str]:
+def fleet_references(
+    source: str, *, plain_http: bool = False, insecure: bool = False, login: Login | None = None
+) -> list[str]:
     """The references an audit covers: lines of a file, or every tag under HOST[/NAMESPACE]."""
     path = Path(source)
     if path.is_file():
@@ -73,14 +75,14 @@ def fleet_references(source: str, *, plain_http: bool = False, insecure: bool = 
         raise InputError(f"{source}: audit a registry namespace or a file of references")
     host, _, namespace = source.partition("/")
     registry = RegistryStore(host, "x", plain_http=plain_http or _loopback(host),
-                             insecure=insecure)  # fmt: skip
+                             insecure=insecure, login=login)  # fmt: skip
     with registry:
         repositories = [r for r in registry.catalog()
                         if not namespace or r == namespace or r.startswith(namespace + "/")]
     refs: list[str] = []
     for repository in sorted(repositories):
         store = RegistryStore(host, repository, plain_http=plain_http or _loopback(host),
-                              insecure=insecure)  # fmt: skip
+                              insecure=insecure, login=login)  # fmt: skip
         with store:
             refs += [f"{host}/{repository}:{t}" for t in sorted(store.tags())
                      if not t.startswith("sha256-")]  # referrer fallback tags are not models

@@ -9,6 +9,7 @@ from typing import Any
 
 from attest.errors import VerificationError
 from attest.oci.reference import Reference, parse_reference
+from attest.oci.registry import Login
 from attest.oci.store import Descriptor, Store
 from attest.oci.stores import StoreOptions, open_store
 from attest.verify.identity import IdentityPolicy
@@ -34,12 +35,13 @@ class VerifyRequest:
     opa_url: str | None = None
     plain_http: bool = False
     insecure: bool = False
+    login: Login | None = None  # credential flags of the command line
     referrers_mode: str = "auto"
     notation: Any = None  # NotationSettings (trust policy + store) when notation is configured
 
     @property
     def store_options(self) -> StoreOptions:
-        return StoreOptions(plain_http=self.plain_http, insecure=self.insecure)
+        return StoreOptions(plain_http=self.plain_http, insecure=self.insecure, login=self.login)
 
     def verify_options(self) -> VerifyOptions:
         return VerifyOptions(

@@ -89,7 +89,7 @@ def kind_of(path: Path) -> Kind:
 
 
 def sbom_file_digests(data: bytes, source: str) -> tuple[str, dict[str, str]]:
-    """The SBOM's format (``cyclonedx`` | ``spdx`` | ``spdx3``, as ``attest sbom --format``
+    """The SBOM's format (``cyclonedx`` | ``spdx`` | ``spdx3``, as ``attest sbom --type``
     names them) and ``{path: "sha256:<hex>"}`` of the files it lists."""
     try:
         doc = json.loads(data)

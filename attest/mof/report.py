@@ -1,7 +1,8 @@
 """The MOF report: class, progress per class, every component's status, licence and evidence.
 
 :class:`MofReport` is what :func:`attest.mof.scoring.score` returns; ``to_dict()`` is its JSON
-form (the predicate of the MOF evidence). The text, Markdown and JSON renderers are in
+form (the predicate of the MOF evidence and ``attest mof --format json``; camelCase keys, as
+every attest JSON output: docs/json-output.md). The text, Markdown and JSON renderers are in
 :mod:`attest.mof.render`.
 """
 
@@ -61,21 +62,21 @@ class ComponentResult:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": self.id,
-            "mot_id": self.mot_id,
+            "motId": self.mot_id,
             "name": self.name,
             "class": self.mof_class,
-            "content_type": self.content_type,
+            "contentType": self.content_type,
             "required": self.required,
             "status": self.status,
             "license": self.license,
-            "license_source": self.license_source,
+            "licenseSource": self.license_source,
         }
         if self.license_path:
-            data["license_path"] = self.license_path
+            data["licensePath"] = self.license_path
         if self.type_appropriate is not None:
-            data["type_appropriate"] = self.type_appropriate
+            data["typeAppropriate"] = self.type_appropriate
         if self.substituted_by:
-            data["substituted_by"] = self.substituted_by
+            data["substitutedBy"] = self.substituted_by
         data["evidence"] = [e.to_dict() for e in self.evidence]
         return data
 
@@ -161,7 +162,7 @@ class MofReport:
             "framework": {"name": "Model Openness Framework", "version": self.framework_version},
             "model": {"name": self.name, "version": self.version},
             "class": self.mof_class,
-            "class_roman": ROMAN.get(self.mof_class) if self.mof_class else None,
+            "classRoman": ROMAN.get(self.mof_class) if self.mof_class else None,
             "label": self.label,
             "progress": {ROMAN[c]: self.classes[c].progress for c in (3, 2, 1)},
             "classes": {ROMAN[c]: self.classes[c].to_dict() for c in (3, 2, 1)},

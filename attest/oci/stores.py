@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from attest.oci.layout import LayoutStore
 from attest.oci.reference import Reference
-from attest.oci.registry import RegistryStore
+from attest.oci.registry import Login, RegistryStore
 from attest.oci.store import Store
 
 
@@ -16,6 +16,7 @@ class StoreOptions:
 
     plain_http: bool = False
     insecure: bool = False
+    login: Login | None = None  # credentials and config named on the command line
 
 
 def open_store(
@@ -27,5 +28,5 @@ def open_store(
         assert ref.layout_path is not None
         return LayoutStore(ref.layout_path, create=create)
     return RegistryStore.from_reference(
-        ref, plain_http=options.plain_http, insecure=options.insecure
+        ref, plain_http=options.plain_http, insecure=options.insecure, login=options.login
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from attest.oci.registry import Login
 from attest.oci.stores import StoreOptions
 from attest.policy.bundle import PushedBundle, build_bundle, push_bundle
 from attest.policy.decision import Decision, evaluate
@@ -23,12 +24,13 @@ def evaluate_policy(
     opa_url: str | None = None,
     plain_http: bool = False,
     insecure: bool = False,
+    login: Login | None = None,
     mode: str = "enforce",
     entrypoint: str | None = None,
 ) -> Decision:
     """``--policy DIR|FILE|REF`` (None: the built-in policy) with ``--params FILE`` over a
     VerificationReport. The caller decides what violations mean (see ``Decision.failed``)."""
-    options = StoreOptions(plain_http=plain_http, insecure=insecure)
+    options = StoreOptions(plain_http=plain_http, insecure=insecure, login=login)
     policy = load_policy(policy_source, store_options=options)
     parameters = load_params(params)
     if mode == "off":
@@ -50,9 +52,10 @@ def run_policy_tests(
     match: str | None = None,
     plain_http: bool = False,
     insecure: bool = False,
+    login: Login | None = None,
 ) -> TestReport:
     """``attest policy test DIR``: the Rego unit tests of a policy (None: the built-in one)."""
-    options = StoreOptions(plain_http=plain_http, insecure=insecure)
+    options = StoreOptions(plain_http=plain_http, insecure=insecure, login=login)
     policy = load_policy(source, include_tests=True, store_options=options)
     rego = create_engine(engine, opa_url=opa_url)
     try:
@@ -72,8 +75,9 @@ def push_policy(
     library: bool = True,
     plain_http: bool = False,
     insecure: bool = False,
+    login: Login | None = None,
 ) -> PushedBundle:
     """``attest policy push DIR REF``: build the OPA bundle and push it."""
     bundle = build_bundle(source, revision=revision, include_tests=include_tests, library=library)
-    options = StoreOptions(plain_http=plain_http, insecure=insecure)
+    options = StoreOptions(plain_http=plain_http, insecure=insecure, login=login)
     return push_bundle(bundle, reference, store_options=options)

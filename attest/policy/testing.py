@@ -49,7 +49,7 @@ class TestResult:
             "name": self.case.name,
             "module": self.case.module,
             "status": self.status,
-            "duration_ms": round(self.duration_ms, 3),
+            "durationMs": round(self.duration_ms, 3),
         }
         if self.error:
             d["error"] = self.error

@@ -127,7 +127,7 @@ def normalise_mof(mof: dict[str, Any] | None) -> dict[str, Any] | None:
     if not mof:
         return None
     raw = mof.get("class")
-    roman = mof.get("class_roman") or (ROMAN.get(raw) if isinstance(raw, int) else raw)
+    roman = mof.get("classRoman") or (ROMAN.get(raw) if isinstance(raw, int) else raw)
     roman = roman if roman in ("I", "II", "III") else None
     label = mof.get("label") or (f"Class {roman}" if roman else "Unclassified")
     progress_in = mof.get("progress") or {}

@@ -1,4 +1,8 @@
-"""Small parsed facts of each known predicate, for policies (never the whole document)."""
+"""Small parsed facts of each known predicate, for policies (never the whole document).
+
+The keys are camelCase (docs/json-output.md); the Rego library in policies/ reads them by these
+names, so a rename here is a rename there (and in the generated deploy/gatekeeper templates).
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ def summarize(predicate_type: str | None, predicate: Any) -> dict[str, Any]:
         if predicate_type in CARDS:
             missing = predicate.get("requiredSectionsMissing", [])
             return {"sections": list(predicate.get("sectionsPresent", [])),
-                    "missing_sections": list(missing)}  # fmt: skip
+                    "missingSections": list(missing)}  # fmt: skip
     except Exception as e:  # a malformed predicate is reported, never trusted
         return {"error": f"unreadable {predicate_type} predicate: {e}"}
     return {}
@@ -61,8 +65,8 @@ def _provenance(predicate: dict[str, Any]) -> dict[str, Any]:
             source_repo, commit = dep.get("uri"), digest["gitCommit"]
             break
     return {
-        "builder_id": builder.get("id"),
-        "build_type": definition.get("buildType"),
-        "source_repository": source_repo,
-        "source_commit": commit,
+        "builderId": builder.get("id"),
+        "buildType": definition.get("buildType"),
+        "sourceRepository": source_repo,
+        "sourceCommit": commit,
     }

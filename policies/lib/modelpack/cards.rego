@@ -7,7 +7,7 @@
 #                      {"https://attest.dev/model-card/v1": ["intended-use", "limitations"]};
 #                      a type listed here is required too
 #   missing_sections   what to do with the sections the card generator itself found missing
-#                      (summary.missing_sections): "warn" (default) | "deny" | "ignore"
+#                      (summary.missingSections): "warn" (default) | "deny" | "ignore"
 #
 # The latest trusted card of each type counts.
 package lib.modelpack.cards
@@ -64,7 +64,7 @@ _generator_missing(report, params, mode) := {v |
 	settings(params).missing_sections == mode
 	some t in {evidence.model_card_type, evidence.data_card_type}
 	some r in evidence.latest(report, params, {t})
-	missing := object.get(evidence.summary(r), "missing_sections", [])
+	missing := object.get(evidence.summary(r), "missingSections", [])
 	count(missing) > 0
 	v := {
 		"code": "CARDS_INCOMPLETE",

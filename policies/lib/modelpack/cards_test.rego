@@ -37,7 +37,7 @@ test_sections_imply_the_card_is_required if {
 }
 
 test_generator_missing_sections_warn_by_default if {
-	thin := object.union(f.card, {"summary": {"sections": ["model-details"], "missing_sections": ["evaluation"]}})
+	thin := object.union(f.card, {"summary": {"sections": ["model-details"], "missingSections": ["evaluation"]}})
 	r := f.report([thin])
 	"CARDS_INCOMPLETE" in f.codes(cards.warnings(r, f.release_params))
 	count(cards.violations(r, f.release_params)) == 0

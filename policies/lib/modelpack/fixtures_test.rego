@@ -54,15 +54,15 @@ sbom := ref("sha256:5b0b", sbom_cdx, sbom_summary(["Apache-2.0", "MIT"]), [relea
 mof := ref("sha256:30f0", mof_type, {"class": "II", "progress": {}}, [release_sig])
 
 provenance := ref("sha256:9e0v", slsa, {
-	"builder_id": "https://github.com/acme/models/.github/workflows/release.yml@refs/tags/v1.0.0",
-	"build_type": "https://actions.github.io/buildtypes/workflow/v1",
-	"source_repository": "git+https://github.com/acme/models@refs/tags/v1.0.0",
-	"source_commit": "0123456789abcdef0123456789abcdef01234567",
+	"builderId": "https://github.com/acme/models/.github/workflows/release.yml@refs/tags/v1.0.0",
+	"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+	"sourceRepository": "git+https://github.com/acme/models@refs/tags/v1.0.0",
+	"sourceCommit": "0123456789abcdef0123456789abcdef01234567",
 }, [release_sig])
 
 card := ref("sha256:ca4d", model_card, {
 	"sections": ["model-details", "intended-use", "evaluation", "limitations"],
-	"missing_sections": [],
+	"missingSections": [],
 }, [release_sig])
 
 report(referrers) := {

@@ -70,24 +70,24 @@ _statements(report, params) := {v |
 
 _check(r, s, params) := {v |
 	count(builders(params)) > 0
-	not _builder_ok(object.get(s, "builder_id", null), params)
+	not _builder_ok(object.get(s, "builderId", null), params)
 	v := {
 		"code": "PROVENANCE_BUILDER_NOT_ALLOWED",
-		"msg": sprintf("provenance %s was built by %v, not an allowed builder (%s)", [r.digest, object.get(s, "builder_id", null), util.joined(builders(params))]),
+		"msg": sprintf("provenance %s was built by %v, not an allowed builder (%s)", [r.digest, object.get(s, "builderId", null), util.joined(builders(params))]),
 	}
 } | {v |
 	count(repositories(params)) > 0
-	not _repository_ok(object.get(s, "source_repository", null), params)
+	not _repository_ok(object.get(s, "sourceRepository", null), params)
 	v := {
 		"code": "PROVENANCE_SOURCE_NOT_ALLOWED",
-		"msg": sprintf("provenance %s names source repository %v, not an allowed one (%s)", [r.digest, object.get(s, "source_repository", null), util.joined(repositories(params))]),
+		"msg": sprintf("provenance %s names source repository %v, not an allowed one (%s)", [r.digest, object.get(s, "sourceRepository", null), util.joined(repositories(params))]),
 	}
 } | {v |
 	count(build_types(params)) > 0
-	not object.get(s, "build_type", null) in build_types(params)
+	not object.get(s, "buildType", null) in build_types(params)
 	v := {
 		"code": "PROVENANCE_BUILD_TYPE_NOT_ALLOWED",
-		"msg": sprintf("provenance %s has build type %v, not an allowed one (%s)", [r.digest, object.get(s, "build_type", null), util.joined(build_types(params))]),
+		"msg": sprintf("provenance %s has build type %v, not an allowed one (%s)", [r.digest, object.get(s, "buildType", null), util.joined(build_types(params))]),
 	}
 } | {v |
 	settings(params).require_source_commit == true
@@ -117,6 +117,6 @@ _normalize_pattern(p) := lower(trim_prefix(p, "git+")) if {
 _normalize_pattern(p) := normalize_repository(p) if not endswith(p, "*")
 
 _has_commit(s) if {
-	is_string(s.source_commit)
-	s.source_commit != ""
+	is_string(s.sourceCommit)
+	s.sourceCommit != ""
 }

@@ -17,7 +17,7 @@ test_release_build_passes if {
 }
 
 test_builder_not_allowed if {
-	r := with_summary({"builder_id": "https://github.com/acme/models/.github/workflows/release.yml@refs/heads/dev"})
+	r := with_summary({"builderId": "https://github.com/acme/models/.github/workflows/release.yml@refs/heads/dev"})
 	v := provenance.violations(r, release_builds)
 	f.codes(v) == {"PROVENANCE_BUILDER_NOT_ALLOWED"}
 	some x in v
@@ -25,12 +25,12 @@ test_builder_not_allowed if {
 }
 
 test_source_not_allowed if {
-	r := with_summary({"source_repository": "git+https://github.com/mallory/models@refs/heads/main"})
+	r := with_summary({"sourceRepository": "git+https://github.com/mallory/models@refs/heads/main"})
 	f.codes(provenance.violations(r, release_builds)) == {"PROVENANCE_SOURCE_NOT_ALLOWED"}
 }
 
 test_source_repository_is_normalised if {
-	r := with_summary({"source_repository": "https://github.com/ACME/models.git"})
+	r := with_summary({"sourceRepository": "https://github.com/ACME/models.git"})
 	count(provenance.violations(r, release_builds)) == 0
 	provenance.normalize_repository("git+https://github.com/Acme/models.git@refs/heads/main") == "https://github.com/acme/models"
 }
@@ -38,7 +38,7 @@ test_source_repository_is_normalised if {
 test_source_prefix_pattern if {
 	p := object.union(f.release_params, {"provenance": {"source_repositories": ["https://github.com/acme/*"]}})
 	count(provenance.violations(f.good, p)) == 0
-	r := with_summary({"source_repository": "https://github.com/acme-evil/models"})
+	r := with_summary({"sourceRepository": "https://github.com/acme-evil/models"})
 	f.codes(provenance.violations(r, p)) == {"PROVENANCE_SOURCE_NOT_ALLOWED"}
 }
 
@@ -50,7 +50,7 @@ test_build_type if {
 test_source_commit if {
 	p := object.union(f.release_params, {"provenance": {"require_source_commit": true}})
 	count(provenance.violations(f.good, p)) == 0
-	f.codes(provenance.violations(with_summary({"source_commit": null}), p)) == {"PROVENANCE_NO_SOURCE_COMMIT"}
+	f.codes(provenance.violations(with_summary({"sourceCommit": null}), p)) == {"PROVENANCE_NO_SOURCE_COMMIT"}
 }
 
 test_missing_provenance if {
