@@ -21,16 +21,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from attest.errors import InputError  # noqa: E402
+from attest.modelpack import media  # noqa: E402
+from attest.modelpack.read import read_subject  # noqa: E402
 from attest.oci import mediatypes as mt  # noqa: E402
 from attest.oci.layout import LayoutStore  # noqa: E402
-from attest.oci.modelpack import read_subject  # noqa: E402
 from attest.oci.store import Descriptor  # noqa: E402
 
 
 def manifest(n: int, config: Descriptor) -> bytes:
     layers = [
         {
-            "mediaType": mt.model_layer_type("weight", "raw"),
+            "mediaType": media.model_layer_type("weight", "raw"),
             "digest": "sha256:" + hashlib.sha256(b"%d" % i).hexdigest(),
             "size": 1,
             "annotations": {mt.ANNOTATION_FILEPATH: f"shard-{i:06d}.bin"},

@@ -56,9 +56,10 @@ def sha256_file(path: Path) -> str:
 
 
 def make_layout(root: Path, size: int) -> tuple[Path, int]:
+    from attest.modelpack import media
+    from attest.modelpack.pack import build_config
     from attest.oci import mediatypes as mt
     from attest.oci.layout import LayoutStore
-    from attest.oci.modelpack import build_config
     from attest.oci.store import Descriptor
 
     model = root / "model.safetensors"
@@ -70,10 +71,10 @@ def make_layout(root: Path, size: int) -> tuple[Path, int]:
     layers = []
     for path, data, kind in ((None, None, "weight"), ("README.md", readme, "doc")):
         if data is None:
-            desc = Descriptor(mt.model_layer_type(kind), digest, model.stat().st_size,
+            desc = Descriptor(media.model_layer_type(kind), digest, model.stat().st_size,
                               {mt.ANNOTATION_FILEPATH: "model.safetensors"})  # fmt: skip
         else:
-            desc = Descriptor.for_bytes(mt.model_layer_type(kind), data,
+            desc = Descriptor.for_bytes(media.model_layer_type(kind), data,
                                         annotations={mt.ANNOTATION_FILEPATH: path})  # fmt: skip
             store.push_bytes(desc, data)
         layers.append(desc)

@@ -18,10 +18,11 @@ from attest.facts.model import (
     LicenseFact,
     MetricFact,
     ModelFacts,
-    SubjectInfo,
     WeightFacts,
 )
-from attest.oci.mediatypes import OCI_MANIFEST, model_layer_type
+from attest.modelpack.media import model_layer_type
+from attest.modelpack.subject import Subject
+from attest.oci.mediatypes import OCI_MANIFEST
 from attest.sbom_read.spdx2 import make_summary
 from attest.stages.sbom.cyclonedx import oci_purl
 from attest.stages.sbom.spdx_common import dataset_relation, model_license
@@ -111,13 +112,13 @@ def full_model_facts() -> ModelFacts:
         name="tiny-llm",
         version="v1",
         files=list(FULL_FILES),
-        subject=SubjectInfo(
+        subject=Subject(
             reference="ghcr.io/some-org/tiny-llm:v1",
             repository="ghcr.io/some-org/tiny-llm",
             digest=MANIFEST_DIGEST,
             media_type=OCI_MANIFEST,
             size=1234,
-            annotations={"org.opencontainers.image.created": CREATED_AT},
+            manifest={"annotations": {"org.opencontainers.image.created": CREATED_AT}},
         ),
         weights=[
             WeightFacts(path="model.safetensors", format="safetensors", tensor_count=3,

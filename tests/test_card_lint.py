@@ -15,8 +15,8 @@ from attest.facts.gather import facts_for_directory, facts_for_reference
 from attest.lint.card import lint_card
 from attest.lint.card_report import lint_json, lint_text, render_findings, sarif_log
 from attest.lint.card_rules import RULES, Finding, has_errors
+from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack
 from attest.stages.cards import render_card
 from tests.helpers import REPO_ROOT
 

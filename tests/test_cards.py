@@ -29,8 +29,8 @@ from attest.facts.model import ModelFacts
 from attest.intoto import validate_statement
 from attest.lint.card import same_license
 from attest.lint.card_spec import strip_generated
+from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.sbom_read.cyclonedx import cyclonedx_to_facts
 from attest.stages.card_context import model_title

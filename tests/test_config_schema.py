@@ -1,4 +1,5 @@
-"""ModelPack config and OCI manifest/index schema validation (attest.oci.config_schema)."""
+"""ModelPack config and OCI manifest/index schema validation (attest.modelpack.config_schema,
+attest.oci.config_schema)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from typing import Any
 import pytest
 
 from attest.errors import InputError
+from attest.modelpack import config_schema as model_schema
+from attest.modelpack.config_schema import validate_model_config
 from attest.oci import config_schema
-from attest.oci.config_schema import (
-    validate_image_index,
-    validate_image_manifest,
-    validate_model_config,
-)
+from attest.oci.config_schema import validate_image_index, validate_image_manifest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VECTORS = REPO_ROOT / "testdata" / "vectors" / "modelpack"  # see testdata/vectors/README.md
@@ -144,7 +143,7 @@ def test_other_language_codes_fail(code: str) -> None:
 
 
 def test_validator_is_compiled_once() -> None:
-    assert config_schema._model_config_validator() is config_schema._model_config_validator()
+    assert model_schema.model_config_validator() is model_schema.model_config_validator()
     assert config_schema._oci_validator("image-manifest-schema.json") is (
         config_schema._oci_validator("image-manifest-schema.json")
     )
@@ -152,7 +151,7 @@ def test_validator_is_compiled_once() -> None:
 
 def test_schemas_load_from_the_package() -> None:
     for name in ("modelpack-config.schema.json", "oci/image-manifest-schema.json"):
-        schema = config_schema._load_schema(
+        schema = config_schema.load_schema(
             name,
             config_schema.DRAFT202012_URI if "modelpack" in name else config_schema.DRAFT4_URI,
         )

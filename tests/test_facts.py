@@ -25,10 +25,12 @@ from attest.facts.model import CardFacts, DatasetFact, Declared, FileFact, Model
 from attest.facts.onnx import onnx_installed
 from attest.facts.render import facts_to_text
 from attest.facts.source import DirectorySource, SubjectSource
+from attest.modelpack import media
+from attest.modelpack.pack import pack
+from attest.modelpack.read import read_subject
 from attest.oci import mediatypes as mt
 from attest.oci.digest import DigestCache
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack, read_subject
 from attest.oci.store import Descriptor
 from tests.helpers import REPO_ROOT, push_artifact, push_raw_blob, write_safetensors
 
@@ -267,7 +269,7 @@ def test_raw_layer_files_carry_the_layer_digest(tmp_path: Path) -> None:
     for f in facts.files:
         assert f.sha256 == f.layer_digest == layers[f.path].digest
         assert f.size == layers[f.path].size
-        assert f.media_type == mt.model_layer_type(
+        assert f.media_type == media.model_layer_type(
             {"weight-config": "weight.config"}.get(f.role, f.role), "raw"
         )
 
@@ -378,7 +380,7 @@ def test_tar_layers_are_streamed_once_and_match_the_directory(
     layers = []
     for kind, names in TAR_GROUPS.items():
         blob = encode(tar_bytes(tiny_llm_files(names)), encoding)
-        media_type = mt.model_layer_type(kind, encoding)
+        media_type = media.model_layer_type(kind, encoding)
         layers.append(push_raw_blob(store, blob, media_type))
     config = {
         "descriptor": {"name": "tiny-llm"},
@@ -400,7 +402,7 @@ def test_tar_layers_are_streamed_once_and_match_the_directory(
 def test_tar_layer_with_a_wrong_digest_is_refused(tmp_path: Path) -> None:
     store = LayoutStore(tmp_path / "layout", create=True)
     blob = tar_bytes(tiny_llm_files(["README.md"]))
-    desc = push_raw_blob(store, blob, mt.model_layer_type("doc", "tar"))
+    desc = push_raw_blob(store, blob, media.model_layer_type("doc", "tar"))
     push_artifact(store, [desc])
     # Corrupt the stored blob behind the store's back.
     path = store.blob_path(desc.digest)
@@ -450,7 +452,8 @@ def test_corrupt_safetensors_in_a_packed_artifact(tmp_path: Path) -> None:
     store = LayoutStore(tmp_path / "layout", create=True)
     bad = b"\xff" * 8 + b"{}"
     annotations = {mt.ANNOTATION_FILEPATH: "model.safetensors"}
-    desc = push_raw_blob(store, bad, mt.model_layer_type("weight", "raw"), annotations=annotations)
+    weight = media.model_layer_type("weight", "raw")
+    desc = push_raw_blob(store, bad, weight, annotations=annotations)
     push_artifact(store, [desc])
     with pytest.raises(InputError, match=r"invalid safetensors file model\.safetensors"):
         facts_for_reference(store, "v1", "oci:x:v1")
@@ -459,7 +462,7 @@ def test_corrupt_safetensors_in_a_packed_artifact(tmp_path: Path) -> None:
 def test_corrupt_weight_in_a_tar_layer_fails_when_its_facts_are_read(tmp_path: Path) -> None:
     store = LayoutStore(tmp_path / "layout", create=True)
     blob = tar_bytes({"model.safetensors": b"\x02" + b"\0" * 7 + b"{}junk"})
-    desc = push_raw_blob(store, blob, mt.model_layer_type("weight", "tar"))
+    desc = push_raw_blob(store, blob, media.model_layer_type("weight", "tar"))
     push_artifact(store, [desc])
     subject = read_subject(store, "v1", "oci:x:v1")
     source = SubjectSource(store, subject)

@@ -1,4 +1,4 @@
-"""modctl Modelfile parsing and file classification (attest.oci.modelfile)."""
+"""modctl Modelfile parsing and file classification (attest.modelpack.modelfile)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from attest.errors import InputError
-from attest.oci.modelfile import (
+from attest.modelpack.modelfile import (
     WEIGHT_SIZE_THRESHOLD,
     Modelfile,
     classify_files,
@@ -391,8 +391,8 @@ def test_go_glob_syntax(pattern: str, matches: list[str], misses: list[str]) -> 
 def test_pack_reads_the_modelfile_with_load_modelfile(tmp_path: Path) -> None:
     # pack goes through load_modelfile: a non-UTF-8 Modelfile is a clear input error (it was an
     # internal error), and the annotation keeps the file as written, BOM included.
+    from attest.modelpack.pack import pack
     from attest.oci.layout import LayoutStore
-    from attest.oci.modelpack import pack
 
     model = tmp_path / "m"
     model.mkdir()

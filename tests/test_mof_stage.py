@@ -13,9 +13,9 @@ import yaml
 
 from attest.evidence.table import MOF as PREDICATE_TYPE
 from attest.facts.gather import facts_for_directory, facts_for_reference
+from attest.modelpack.pack import pack
 from attest.mof import framework, parse_mot_yaml, score
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.stages.mof import mof_evidence, mof_report
 from tests.helpers import REPO_ROOT, run_attest

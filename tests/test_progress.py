@@ -156,9 +156,9 @@ def test_pull_and_copy_show_bytes_per_blob(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from attest.cli.common import store_for
+    from attest.modelpack.pull import pull
+    from attest.modelpack.read import read_subject
     from attest.oci.copy import copy_artifact
-    from attest.oci.extract import pull
-    from attest.oci.modelpack import read_subject
     from attest.oci.reference import parse_reference
 
     ref = parse_reference(_packed(tmp_path))

@@ -19,8 +19,9 @@ from attest.evidence.table import SLSA_PROVENANCE as PREDICATE_TYPE
 from attest.facts.build_env import SourceFacts, read_ci_environment, read_source_facts
 from attest.facts.gather import facts_for_directory
 from attest.facts.git_source import read_git_source
-from attest.facts.model import ModelFacts, SubjectInfo
+from attest.facts.model import ModelFacts
 from attest.intoto import statement_bytes
+from attest.modelpack.subject import Subject
 from attest.stages.provenance import (
     GITHUB_BUILD_TYPE,
     LOCAL_BUILD_TYPE,
@@ -55,7 +56,7 @@ GITHUB_ENV = {
 
 def _facts(declared: Path | None = DECLARED) -> ModelFacts:
     facts = facts_for_directory(TINY_LLM, declared)
-    facts.subject = SubjectInfo(
+    facts.subject = Subject(
         reference="localhost:5000/acme/tiny-llm:v1",
         repository="localhost:5000/acme/tiny-llm",
         digest=DIGEST,

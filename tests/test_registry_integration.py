@@ -135,7 +135,7 @@ def test_pack_shows_upload_progress(registry, tmp_path: Path, monkeypatch) -> No
     import io
     import sys
 
-    from attest.oci.modelpack import pack
+    from attest.modelpack.pack import pack
     from attest.oci.registry import RegistryStore
 
     class Terminal(io.StringIO):

@@ -476,7 +476,7 @@ def test_notation_signature_is_a_signer_of_the_manifest(tmp_path: Path) -> None:
 
     layout = tmp_path / "lay"
     store = LayoutStore(layout, create=True)
-    from attest.oci.modelpack import pack as pack_dir
+    from attest.modelpack.pack import pack as pack_dir
 
     packed = pack_dir(REPO_ROOT / "testdata" / "models" / "tiny-llm", store, "v1",
                       creation_time=False)  # fmt: skip

@@ -30,9 +30,9 @@ from attest.facts.model import (
     LicenseFact,
     MetricFact,
     ModelFacts,
-    SubjectInfo,
     WeightFacts,
 )
+from attest.modelpack.subject import Subject
 from attest.oci.mediatypes import CYCLONEDX_JSON as MEDIA_TYPE
 from attest.sbom_read import cyclonedx as cdx
 from attest.sbom_read.cyclonedx import cyclonedx_to_facts, schema_errors
@@ -116,7 +116,7 @@ def full_facts() -> ModelFacts:
         technical_report_url="https://example.org/tiny-llama-report.pdf",
         extra={"approach": "self-supervised"},
     )
-    subject = SubjectInfo(
+    subject = Subject(
         reference="localhost:5000/models/tiny-llama:v1",
         repository="localhost:5000/models/tiny-llama",
         digest=_sha(b"manifest bytes"),
@@ -381,7 +381,7 @@ def test_paper_linked_twice_is_listed_once() -> None:
 
 def test_layout_subject_has_no_registry_parts() -> None:
     facts = full_facts()
-    facts.subject = SubjectInfo(
+    facts.subject = Subject(
         reference="oci:/tmp/out:v1", repository="oci:/tmp/out", digest=_sha(b"m"),
         media_type="application/vnd.oci.image.manifest.v1+json", size=10,
     )

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from attest.errors import InternalError
-from attest.facts.model import DatasetFact, Declared, MetricFact, ModelFacts, SubjectInfo
+from attest.facts.model import DatasetFact, Declared, MetricFact, ModelFacts
+from attest.modelpack.subject import Subject
 from attest.sbom_read.spdx2 import spdx2_to_facts, validate_spdx2
 from attest.sbom_read.spdx3 import spdx3_to_facts, validate_spdx3
 from attest.stages.sbom.spdx2 import build_spdx2
@@ -397,9 +398,8 @@ def test_unrecognised_licence_is_noassertion_with_what_the_card_said() -> None:
 
 def _with_subject(reference: str, repository: str) -> ModelFacts:
     facts = minimal_model_facts()
-    facts.subject = SubjectInfo(reference=reference, repository=repository,
-                                digest=MANIFEST_DIGEST,
-                                media_type="application/vnd.oci.image.manifest.v1+json", size=9)
+    facts.subject = Subject(reference=reference, repository=repository, digest=MANIFEST_DIGEST,
+                             media_type="application/vnd.oci.image.manifest.v1+json", size=9)
     return facts
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from attest.facts.gather import facts_for_reference
 from attest.intoto import validate_statement
+from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack
 from attest.oci.referrers import discover
 from attest.sbom_read import cyclonedx, spdx2, spdx3
 from attest.stages.sbom.stage import FORMATS, sbom_evidence

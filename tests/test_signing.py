@@ -24,14 +24,17 @@ from attest.errors import InputError, UsageError, VerificationError
 from attest.evidence.attach import attach_bundle, attach_document
 from attest.evidence.table import ANNOTATION_STATEMENT
 from attest.evidence.table import OMS as OMS_PREDICATE_TYPE
-from attest.facts.gather import facts_for_subject, subject_info
+from attest.facts.gather import facts_for_subject
 from attest.flows.publish import sign_and_attach
 from attest.flows.sign import collect_evidence, load_statements, sign_subject
 from attest.intoto import statement_bytes
+from attest.modelpack import media
+from attest.modelpack.pack import pack
+from attest.modelpack.pull import pull
+from attest.modelpack.read import read_subject
+from attest.modelpack.subject import Subject
 from attest.oci import mediatypes as mt
-from attest.oci.extract import pull
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import Subject, pack, read_subject
 from attest.oci.reference import fallback_tag, parse_reference
 from attest.oci.referrers import discover
 from attest.oci.store import Descriptor, sha256_bytes
@@ -273,7 +276,7 @@ def test_referrers_follow_the_cosign_v3_layout(
     facts = facts_for_subject(store, subject)
     evidence = run_sbom_stage(facts)
     signer = KeySigner(load_private_key(key_files[0]))
-    signed = sign_and_attach(store, subject.descriptor, evidence, signer)
+    signed = sign_and_attach(store, subject.descriptor(), evidence, signer)
     assert len(signed) == 3
 
     for item in signed:
@@ -303,9 +306,9 @@ def test_referrers_follow_the_cosign_v3_layout(
         }
         assert store.fetch_blob(Descriptor.from_dict(layer)) == item.bundle
         assert m["subject"] == {
-            "mediaType": subject.descriptor.media_type,
+            "mediaType": subject.media_type,
             "digest": subject.digest,
-            "size": subject.descriptor.size,
+            "size": subject.size,
         }
         notes = m["annotations"]
         assert notes["dev.sigstore.bundle.content"] == "dsse-envelope"
@@ -317,7 +320,7 @@ def test_referrers_follow_the_cosign_v3_layout(
             item.bundle, signer.public_key, subject_digest=subject.digest,
             predicate_type=notes["dev.sigstore.bundle.predicateType"],
         )  # fmt: skip
-        assert statement["subject"][0]["name"] == subject_info(subject, store).repository
+        assert statement["subject"][0]["name"] == subject.repository
 
         # the plain document names the signed statement that vouches for it
         assert item.document_ref is not None
@@ -337,7 +340,7 @@ def test_refuses_to_attach_a_statement_about_another_digest(
     wrong = Evidence(statement=statement_about("sha256:" + "99" * 32))
     with pytest.raises(InputError, match="refusing to sign"):
         sign_and_attach(
-            store, subject.descriptor, [wrong], KeySigner(load_private_key(key_files[0]))
+            store, subject.descriptor(), [wrong], KeySigner(load_private_key(key_files[0]))
         )
     assert _bundle_referrers(store, subject.digest) == []
 
@@ -346,7 +349,7 @@ def test_attach_bundle_returns_the_referrer_descriptor(
     packed: tuple[LayoutStore, Subject],
 ) -> None:
     store, subject = packed
-    desc = attach_bundle(store, subject.descriptor, b'{"x":1}', "https://example.org/p")
+    desc = attach_bundle(store, subject.descriptor(), b'{"x":1}', "https://example.org/p")
     assert desc.artifact_type == mt.SIGSTORE_BUNDLE_V03
     assert desc.annotations and desc.annotations["dev.sigstore.bundle.predicateType"] == (
         "https://example.org/p"
@@ -366,7 +369,7 @@ def test_signing_an_oci_subject_reads_no_weight_file(
     # `attest sbom --attach` before signing existed: unsigned documents on the artifact.
     facts = facts_for_subject(store, packed_subject)
     for evidence in run_sbom_stage(facts):
-        attach_document(store, packed_subject.descriptor, evidence)
+        attach_document(store, packed_subject.descriptor(), evidence)
     weights = {layer.descriptor.digest for layer in packed_subject.layers if layer.kind == "weight"}
     assert weights
 
@@ -385,7 +388,7 @@ def test_signing_an_oci_subject_reads_no_weight_file(
     signer = KeySigner(load_private_key(key_files[0]))
     named = [sha256_bytes(e.document or b"") for e in run_sbom_stage(facts)]
     result = sign_subject(
-        store, subject, subject_info(subject, store), signer, documents=named, oms=True,
+        store, subject, signer, documents=named, oms=True,
         oms_output=tmp_path / "model.sig",
     )  # fmt: skip
     assert reads, "the counter saw nothing: the test would pass vacuously"
@@ -395,7 +398,7 @@ def test_signing_an_oci_subject_reads_no_weight_file(
     assert kinds == sorted([OMS_PREDICATE_TYPE, *(e.predicate_type for e in run_sbom_stage(facts))])
     assert (tmp_path / "model.sig").read_bytes() == result.oms_bundle
     # Nothing is signed that was not named: no names, nothing to sign.
-    assert collect_evidence(store, subject, subject_info(subject, store)) == []
+    assert collect_evidence(store, subject) == []
 
 
 def test_sign_statement_files(
@@ -409,7 +412,7 @@ def test_sign_statement_files(
     statements = load_statements(lines)
     signer = KeySigner(load_private_key(key_files[0]))
     result = sign_subject(
-        store, subject, subject_info(subject, store), signer, statements=statements,
+        store, subject, signer, statements=statements,
         predicate_types=("https://x/1",),
     )  # fmt: skip
     assert [s.predicate_type for s in result.signed] == ["https://x/1"]
@@ -417,7 +420,7 @@ def test_sign_statement_files(
     bad.write_text(json.dumps(statement_about("sha256:" + "77" * 32)))
     with pytest.raises(InputError, match="refusing to sign"):
         sign_subject(
-            store, subject, subject_info(subject, store), signer,
+            store, subject, signer,
             statements=load_statements(bad),
         )  # fmt: skip
 
@@ -443,7 +446,7 @@ def test_oms_statement_equals_model_signing_own_serialization(tmp_path: Path) ->
     files = {"a/b": b"1\n", "a-b/c": b"2\n", "x.txt": b"3\n", "a.b": b"4\n"}
     layers = [
         push_raw_blob(
-            store, data, mt.model_layer_type("code"), annotations={mt.ANNOTATION_FILEPATH: path}
+            store, data, media.model_layer_type("code"), annotations={mt.ANNOTATION_FILEPATH: path}
         )
         for path, data in files.items()
     ]
@@ -480,7 +483,7 @@ def test_model_signing_verifies_the_oms_bundle_made_from_the_manifest(
     pull(subject, store, model)
     signature = model / "model.sig"
     result = sign_subject(
-        store, subject, subject_info(subject, store), KeySigner(load_private_key(private)),
+        store, subject, KeySigner(load_private_key(private)),
         oms=True, oms_output=signature,
     )  # fmt: skip
     assert [s.predicate_type for s in result.signed] == [OMS_PREDICATE_TYPE]
@@ -511,7 +514,7 @@ def test_model_signing_verifies_the_oms_bundle_made_from_the_manifest(
 
 def test_oms_refuses_tar_layers(tmp_path: Path) -> None:
     store = LayoutStore(tmp_path / "oci", create=True)
-    layer = push_raw_blob(store, b"not really a tar", mt.model_layer_type("code", "tar"))
+    layer = push_raw_blob(store, b"not really a tar", media.model_layer_type("code", "tar"))
     push_artifact(store, [layer], tag="v1")
     with pytest.raises(InputError, match="tar archive"):
         oms_statement(read_subject(store, "v1"))
@@ -548,7 +551,7 @@ def test_keyless_with_an_explicit_token_and_a_private_trust_config(
     assert signer.kind == "keyless"
     facts = facts_for_subject(store, subject)
     before = _cert_requests(sigstore_stand_in)
-    signed = sign_and_attach(store, subject.descriptor, run_sbom_stage(facts), signer)
+    signed = sign_and_attach(store, subject.descriptor(), run_sbom_stage(facts), signer)
     assert _cert_requests(sigstore_stand_in) - before == 1  # one session, one certificate
     certs = {
         json.dumps(json.loads(s.bundle)["verificationMaterial"]["certificate"]) for s in signed
@@ -698,7 +701,7 @@ def test_keyless_oms_signature_verifies_with_model_signing(
     signer = choose_signer(identity_token=token, trust_config=sigstore_trust_config)
     signature = tmp_path / "model.sig"
     sign_subject(
-        store, subject, subject_info(subject, store), signer, oms=True, oms_output=signature,
+        store, subject, signer, oms=True, oms_output=signature,
     )  # fmt: skip
     common = [
         "verify", "sigstore", str(model), "--signature", str(signature),
@@ -732,7 +735,7 @@ def test_signed_referrers_on_a_registry_follow_the_cosign_layout(
     subject = read_subject(store, "v1", f"{registry.ref}:v1")
     signer = KeySigner(load_private_key(key_files[0]))
     signed = sign_and_attach(
-        store, subject.descriptor, run_sbom_stage(facts_for_subject(store, subject)), signer
+        store, subject.descriptor(), run_sbom_stage(facts_for_subject(store, subject)), signer
     )
     # the fallback index lists each bundle referrer with its artifactType and annotations
     index = requests.get(
@@ -774,35 +777,34 @@ def test_attached_statements_are_signed_only_when_named(
     from attest.evidence.attach import attach_statement
 
     store, subject = packed
-    info = subject_info(subject, store)
     facts = facts_for_subject(store, subject)
     cdx = run_sbom_stage(facts)[0]
-    statement_ref = attach_statement(store, subject.descriptor, cdx)  # `attest run --no-sign`
-    attach_document(store, subject.descriptor, cdx, statement=statement_ref.digest)
+    statement_ref = attach_statement(store, subject.descriptor(), cdx)  # `attest run --no-sign`
+    attach_document(store, subject.descriptor(), cdx, statement=statement_ref.digest)
     other = Evidence(statement=statement_about("sha256:" + "42" * 32))
-    foreign = attach_statement(store, subject.descriptor, other)  # about another artifact
+    foreign = attach_statement(store, subject.descriptor(), other)  # about another artifact
 
     signer = KeySigner(load_private_key(key_files[0]))
     # nothing named: nothing signed, whatever is attached
-    assert collect_evidence(store, subject, info) == []
+    assert collect_evidence(store, subject) == []
     # the document and its statement named together are one statement: signed once, and the
     # document is re-attached naming the new bundle
-    result = sign_subject(store, subject, info, signer,
+    result = sign_subject(store, subject, signer,
                           documents=[statement_ref.digest, sha256_bytes(cdx.document or b"")])
     assert len(result.signed) == 1 and result.signed[0].document_ref is not None
     verify_key_bundle(result.signed[0].bundle, signer.public_key, subject_digest=subject.digest)
     # a named statement about another artifact is refused, not skipped
     with pytest.raises(InputError, match="refusing to sign"):
-        sign_subject(store, subject, info, signer, documents=[foreign.digest])
+        sign_subject(store, subject, signer, documents=[foreign.digest])
     # a name that is not attached at all
     with pytest.raises(UsageError, match="no referrer"):
-        sign_subject(store, subject, info, signer, documents=["sha256:" + "ab" * 32])
+        sign_subject(store, subject, signer, documents=["sha256:" + "ab" * 32])
 
     # nothing named: a usage error, and the signer is never chosen (no dev key, no browser)
     def never() -> KeySigner:
         raise AssertionError("the signer was chosen with nothing to sign")
 
     with pytest.raises(UsageError, match="nothing to sign on sha256:"):
-        sign_subject(store, subject, info, never)
-    chosen = sign_subject(store, subject, info, lambda: signer, oms=True)
+        sign_subject(store, subject, never)
+    chosen = sign_subject(store, subject, lambda: signer, oms=True)
     assert chosen.signer is signer and len(chosen.signed) == 1

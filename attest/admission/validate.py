@@ -35,6 +35,7 @@ from attest.admission.metrics import Metrics
 from attest.admission.prefetch import PrefetchedStore
 from attest.errors import AttestError, NotFoundError, UsageError
 from attest.evidence import table
+from attest.modelpack import media
 from attest.oci import mediatypes as mt
 from attest.oci.reference import Reference, parse_reference
 from attest.oci.registry import Login, RegistryStore
@@ -116,8 +117,8 @@ def is_model_manifest(manifest: dict[str, Any]) -> bool:
     config = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
     media_type = config.get("mediaType") if isinstance(config, dict) else None
     return (
-        mt.is_model_artifact_type(manifest.get("artifactType"))
-        or (isinstance(media_type, str) and mt.is_model_config(media_type))
+        media.is_model_artifact_type(manifest.get("artifactType"))
+        or (isinstance(media_type, str) and media.is_model_config(media_type))
         or media_type == mt.KITOPS_CONFIG
     )
 

@@ -33,8 +33,8 @@ from attest.oci.stores import DEFAULT_TAG, resolve_target
 @FORMAT
 def digest(directory: Path, no_cache: bool, concurrency: int | None, fmt: str) -> None:
     """Print the sha256 of every file of a model directory (parallel, cached)."""
+    from attest.modelpack.files import list_model_files
     from attest.oci.digest import DigestCache, digest_files
-    from attest.oci.modelpack import list_model_files
 
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory")
@@ -73,7 +73,7 @@ def pack(
     fmt: str,
 ) -> None:
     """Pack a model directory into a ModelPack artifact, one raw layer per file."""
-    from attest.oci.modelpack import pack as pack_model
+    from attest.modelpack.pack import pack as pack_model
 
     ref = parse_reference(to)
     if ref.digest:
@@ -110,7 +110,7 @@ def pack(
 @FORMAT
 def inspect(reference: str, plain_http: bool, insecure: bool, fmt: str) -> None:
     """Show a ModelPack artifact (cncf or legacy cnai) or KitOps ModelKit: files, roles, config."""
-    from attest.oci.modelpack import read_subject
+    from attest.modelpack.read import read_subject
 
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
@@ -169,8 +169,8 @@ def pull(reference: str, output: Path, overwrite: bool, max_expand: str | None,
          plain_http: bool, insecure: bool, fmt: str) -> None:  # fmt: skip
     """Extract a model artifact's files into a directory (never writing outside it)."""
     from attest.humanize import parse_size
-    from attest.oci.extract import pull as pull_files
-    from attest.oci.modelpack import read_subject
+    from attest.modelpack.pull import pull as pull_files
+    from attest.modelpack.read import read_subject
 
     try:
         cap = parse_size(max_expand) if max_expand is not None else None

@@ -117,7 +117,7 @@ def attach_evidence(
     """Attach each piece of evidence: its statement (unsigned for now) and its document."""
     from attest.flows.publish import publish_evidence
 
-    subject = store.get_manifest(model.subject.digest).descriptor
+    subject = model.subject.descriptor()
     attached = publish_evidence(store, subject, evidence, mode=referrers_mode)  # type: ignore[arg-type]
     for item in attached:
         log.info("attached %s (%s) as %s", item.file, item.predicate_type, item.digest)

@@ -122,16 +122,15 @@ def sign(
     --oms statement made here; never whatever else is attached. Reads the manifest and the
     named documents only: never a weight file.
     """
-    from attest.facts.gather import subject_info
     from attest.flows.sign import sign_subject
-    from attest.oci.modelpack import read_subject
+    from attest.modelpack.read import read_subject
     from attest.text import safe
 
     ref = parse_reference(reference)
     store = store_for(ref, plain_http, insecure)
     subject = read_subject(store, resolve_target(store, ref), reference)
     result = sign_subject(
-        store, subject, subject_info(subject, store),
+        store, subject,
         lambda: choose_signer_from_flags(key, identity_token, interactive, staging, trust_config),
         statement_files=list(statement_files), documents=list(documents),
         predicate_types=predicate_types, oms=oms, oms_name=oms_name, oms_output=oms_output,

@@ -21,8 +21,8 @@ from attest.facts.card import jsonable
 from attest.facts.licenses import normalize_license
 from attest.facts.model import DatasetFact, Declared
 from attest.facts.urls import public_url
+from attest.names import check_file_name
 from attest.oci.config_schema import Draft202012Ecma  # ECMA-262 `pattern`, as every attest schema
-from attest.oci.modelpack import safe_relpath
 from attest.yamlio import key_lines, load_yaml, read_user_file
 
 SCHEMA_FILE = "attest-yaml.schema.json"
@@ -115,7 +115,7 @@ def _license(
 
 def _relpath(value: str, at: tuple[Any, ...], lines: dict[tuple[Any, ...], int], path: str) -> str:
     try:
-        return safe_relpath(value, "path")
+        return check_file_name(value, "path")
     except InputError as exc:
         raise InputError(f"{path}:{_line(lines, at)}: {_dotted(at)}: {exc.message}") from None
 

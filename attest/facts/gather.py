@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from attest.errors import InputError, UsageError
+from attest.errors import InputError
 from attest.facts import hf
 from attest.facts.card import card_license, parse_card
 from attest.facts.declared import load_declared, parse_declared
@@ -29,14 +29,14 @@ from attest.facts.model import (
     FileFact,
     LicenseFact,
     ModelFacts,
-    SubjectInfo,
     WeightFacts,
 )
 from attest.facts.onnx import INSTALL_HINT, onnx_installed
 from attest.facts.source import WANTED_LIMIT, DirectorySource, ModelSource, SubjectSource
 from attest.facts.weights import HEADER_FORMATS, HeaderNotRead, weight_facts, weight_format
+from attest.modelpack.read import read_subject
+from attest.modelpack.subject import Subject
 from attest.oci.digest import DigestCache
-from attest.oci.modelpack import Subject, read_subject
 from attest.oci.store import Store
 
 DECLARED_FILE = "attest.yaml"
@@ -47,7 +47,7 @@ LICENSE_TEXT_LIMIT = 1024 * 1024
 def gather_facts(
     source: ModelSource,
     *,
-    subject: SubjectInfo | None = None,
+    subject: Subject | None = None,
     declared_path: Path | None = None,
     name: str | None = None,
 ) -> ModelFacts:
@@ -140,27 +140,9 @@ def facts_for_subject(
     source = SubjectSource(store, subject)
     return gather_facts(
         source,
-        subject=subject_info(subject, store),
+        subject=subject,
         declared_path=Path(facts_file) if facts_file else None,
         name=name,
-    )
-
-
-def subject_info(subject: Subject, store: Store) -> SubjectInfo:
-    """The in-toto view of a subject: repository name, manifest digest, media type, size."""
-    from attest.oci.reference import parse_reference
-
-    try:
-        repository = parse_reference(subject.reference).repository_name()
-    except UsageError:  # a reference built by read_subject ("oci:out@sha256:...") or odd input
-        repository = store.location
-    return SubjectInfo(
-        reference=subject.reference,
-        repository=repository,
-        digest=subject.digest,
-        media_type=subject.descriptor.media_type,
-        size=subject.descriptor.size,
-        annotations=subject.annotations,
     )
 
 

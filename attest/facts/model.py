@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from attest.facts.build_env import SourceFacts
 from attest.jsonkeys import camel_keys
+from attest.modelpack.subject import Subject  # a leaf: data only, imports no facts
 
 #: Fields of the facts types whose values are data (their keys are never renamed in JSON).
 FACTS_DATA_FIELDS = frozenset({
@@ -169,24 +170,12 @@ class Declared:
 
 
 @dataclass
-class SubjectInfo:
-    """The ModelPack artifact the facts describe, when they come from one."""
-
-    reference: str  # as given, e.g. "localhost:5000/m/tiny:v1" or "oci:out:tiny"
-    repository: str  # in-toto subject name: "registry/repo" or "oci:PATH"
-    digest: str  # manifest digest
-    media_type: str
-    size: int
-    annotations: dict[str, str] = field(default_factory=dict)  # manifest annotations
-
-
-@dataclass
 class ModelFacts:
     """Everything known about one model. Built by :func:`attest.facts.gather.gather_facts`."""
 
     name: str
     files: list[FileFact]
-    subject: SubjectInfo | None = None
+    subject: Subject | None = None  # the artifact the facts come from, when one
     version: str | None = None
     weights: list[WeightFacts] = field(default_factory=list)
     hf_config: dict[str, Any] | None = None  # config.json
@@ -309,7 +298,8 @@ class ModelFacts:
         """The JSON form (``attest facts --format json``): camelCase keys; the documents read
         (config.json, generation_config.json, card front matter and sections, weight metadata,
         the ModelPack config, annotations, declared extras and maps) keep their own keys."""
-        data = asdict(self)
+        data = asdict(replace(self, subject=None))  # the subject's bytes and layers stay out
+        data["subject"] = self.subject.facts_dict() if self.subject else None
         del data["source"]  # about this build, not the model (and it would change SPDX ids)
         data["parameter_count"] = self.parameter_count
         data["license"] = self.license

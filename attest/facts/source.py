@@ -25,21 +25,19 @@ from attest.facts.hf import tokenizer_files
 from attest.facts.licenses import SPDX_HEADER_BYTES, is_license_file
 from attest.facts.model import FileFact, Role
 from attest.facts.weights import HEADER_FORMATS, capture_header, weight_format
+from attest.modelpack import media
+from attest.modelpack.files import list_model_files
+from attest.modelpack.modelfile import MODELFILE_MAX_SIZE, classify_files, parse_modelfile
+from attest.modelpack.pull import layer_cap
+from attest.modelpack.subject import ModelLayer, Subject
+from attest.names import check_file_name
 from attest.oci import mediatypes as mt
 from attest.oci.digest import DigestCache, digest_files
 from attest.oci.extract import (  # the one tar-streaming implementation
     ExpansionBudget,
     HashingReader,
-    layer_cap,
     open_tar,
     read_errors,
-)
-from attest.oci.modelfile import MODELFILE_MAX_SIZE, classify_files, parse_modelfile
-from attest.oci.modelpack import (
-    ModelLayer,
-    Subject,
-    list_model_files,
-    safe_relpath,
 )
 from attest.oci.store import Store
 from attest.yamlio import read_user_file
@@ -213,7 +211,7 @@ class DirectorySource(ModelSource):
                 size=d.size,
                 sha256=d.digest,
                 role=fact_role(path, kind),
-                media_type=mt.model_layer_type(kind, "raw"),
+                media_type=media.model_layer_type(kind, "raw"),
             )
             for (path, kind, _), d in zip(classified, digests, strict=True)
         ]
@@ -264,7 +262,7 @@ class SubjectSource(ModelSource):
         facts: list[FileFact] = []
         for index, layer in enumerate(self.subject.layers):
             role = fact_role(layer.path or "", layer.kind)
-            media_type = mt.model_layer_type(layer.kind, "raw")
+            media_type = media.model_layer_type(layer.kind, "raw")
             if layer.encoding == "raw":
                 assert layer.path is not None  # parse_subject guarantees it
                 self._claim(layer.path, index)
@@ -301,7 +299,7 @@ class SubjectSource(ModelSource):
             try:
                 with open_tar(hashing, layer.encoding, budget) as tar:
                     for member in tar:
-                        name = safe_relpath(member.name, f"{where} tar member")
+                        name = check_file_name(member.name, f"{where} tar member")
                         if member.isdir():
                             continue
                         if not member.isfile():

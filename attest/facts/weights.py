@@ -28,7 +28,26 @@ from attest.facts.onnx import OnnxUnavailable, parse_onnx, reduce_onnx
 from attest.facts.safetensors import MAX_HEADER_SIZE, parse_safetensors_header
 from attest.facts.tflite import TFLiteNotRead, capture_tflite, parse_tflite
 from attest.facts.torch_pickle import TorchNotRead, capture_torch, parse_torch
-from attest.oci.modelpack import WEIGHT_FORMATS
+
+# Formats by weight-file extension, as the ModelPack config's `format` names them.
+WEIGHT_FORMATS = {
+    ".safetensors": "safetensors",
+    ".gguf": "gguf",
+    ".onnx": "onnx",
+    ".pt": "pt",
+    ".pth": "pt",
+    ".bin": "pt",
+    ".jit": "pt",  # TorchScript (torch.jit.save): a zip like torch.save's, with code/
+    ".h5": "h5",
+    ".keras": "keras",
+    ".pb": "tensorflow",
+    ".tflite": "tflite",
+    ".mlmodel": "coreml",
+    ".msgpack": "flax",
+    ".npz": "npz",
+    ".pkl": "pickle",
+    ".ckpt": "ckpt",
+}
 
 # Formats whose header attest reads.
 HEADER_FORMATS = ("safetensors", "gguf", "onnx", "pt", "tflite")

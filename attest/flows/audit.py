@@ -17,6 +17,7 @@ from typing import Any
 
 from attest.errors import AttestError, InputError
 from attest.flows.verify import VerifyRequest, verify_reference
+from attest.modelpack import media
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.registry import Login, RegistryStore
@@ -154,8 +155,8 @@ def _resolve(ref: str, request: VerifyRequest) -> tuple[str | None, AuditItem | 
         manifest = store.get_manifest(reference.target or "latest")
         body = manifest.json()
         config_type = ((body.get("config") or {}).get("mediaType")) or ""
-        if not (mt.is_model_config(config_type) or config_type == mt.KITOPS_CONFIG
-                or mt.is_model_artifact_type(body.get("artifactType"))):  # fmt: skip
+        if not (media.is_model_config(config_type) or config_type == mt.KITOPS_CONFIG
+                or media.is_model_artifact_type(body.get("artifactType"))):  # fmt: skip
             return None, AuditItem(ref, "not-a-model", manifest.descriptor.digest)
         return manifest.descriptor.digest, None
     except AttestError as e:

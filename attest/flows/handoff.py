@@ -13,7 +13,7 @@ from attest.errors import UsageError
 from attest.fileio import atomic_write
 from attest.flows.verify import VerifyOutcome
 from attest.handoff import manifests as m
-from attest.oci.modelpack import parse_subject
+from attest.modelpack.read import parse_subject
 
 log = logging.getLogger(__name__)
 

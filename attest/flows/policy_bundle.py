@@ -21,8 +21,8 @@ from typing import Any
 
 from attest.errors import InputError, UsageError, VerificationError
 from attest.evidence import table
-from attest.facts.model import SubjectInfo
 from attest.flows.publish import sign_and_attach
+from attest.modelpack.subject import Subject
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.store import Descriptor, Store
@@ -152,13 +152,13 @@ def pull_policy(
 
 def policy_bundle_evidence(pushed: PushedBundle) -> Evidence:
     ref = parse_reference(pushed.reference)
-    subject = SubjectInfo(
+    subject = Subject(
         reference=pushed.reference,
         repository=ref.repository_name(),
         digest=pushed.manifest.digest,
-        media_type=pushed.manifest.media_type,
         size=pushed.manifest.size,
-    )
+        media_type=pushed.manifest.media_type,
+    )  # not a model: no config, no layers
     predicate = {
         "revision": pushed.bundle.manifest.get("revision"),
         "roots": pushed.bundle.manifest.get("roots", []),

@@ -20,7 +20,8 @@ import requests
 from attest.errors import InputError, RegistryError, VerificationError
 from attest.evidence import table
 from attest.flows.verify import VerifyOutcome
-from attest.oci.modelpack import ModelLayer, parse_subject
+from attest.modelpack.read import parse_subject
+from attest.modelpack.subject import ModelLayer
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ from typing import Any
 from attest import jsonio
 from attest.errors import InputError
 from attest.evidence import table
+from attest.facts.weights import WEIGHT_FORMATS
 from attest.flows.verify import VerifyRequest, verify_reference
+from attest.modelpack.read import read_subject
 from attest.oci import mediatypes as mt
-from attest.oci.modelpack import WEIGHT_FORMATS, read_subject
 from attest.oci.referrers import Referrer, discover
 from attest.oci.store import Descriptor, Store
 from attest.report.cardtext import card_summary

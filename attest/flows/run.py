@@ -13,9 +13,10 @@ from attest.facts.gather import facts_for_subject
 from attest.facts.model import ModelFacts
 from attest.flows.policy import evaluate_policy
 from attest.flows.publish import publish_evidence
+from attest.modelpack import media
+from attest.modelpack.pack import PackResult, pack
+from attest.modelpack.read import read_subject
 from attest.mof.classes import roman
-from attest.oci import mediatypes as mt
-from attest.oci.modelpack import PackResult, pack, read_subject
 from attest.oci.referrers import ReferrersMode
 from attest.oci.store import Descriptor, Store
 from attest.sign.key_signer import KeySigner
@@ -63,7 +64,7 @@ class RunResult:
     def roles(self) -> dict[str, int]:
         roles: dict[str, int] = {}
         for layer in self.packed.manifest["layers"]:
-            kind = mt.parse_model_layer_type(layer["mediaType"])
+            kind = media.parse_model_layer_type(layer["mediaType"])
             if kind:
                 roles[kind[0]] = roles.get(kind[0], 0) + 1
         return roles
@@ -93,9 +94,7 @@ def run_pipeline(
     for warning in facts.warnings:
         log.warning("%s", warning)
     facts.source = read_source_facts(source)  # its git checkout (when it is one) and the CI
-    subject_desc = Descriptor(
-        subject.descriptor.media_type, subject.digest, subject.descriptor.size
-    )
+    subject_desc = subject.descriptor()
 
     report = mof_report(facts)
     produced: list[tuple[StageOutcome, list[Evidence]]] = [

@@ -30,12 +30,11 @@ from typing import Any
 from attest.errors import InputError, UsageError, VerificationError
 from attest.evidence import table
 from attest.evidence.attach import SignedEvidence
-from attest.facts.model import SubjectInfo
 from attest.fileio import atomic_write
 from attest.flows.publish import sign_and_attach
 from attest.intoto import statement_bytes, validate_statement
+from attest.modelpack.subject import Subject
 from attest.oci import mediatypes as mt
-from attest.oci.modelpack import Subject
 from attest.oci.referrers import Referrer, ReferrersMode, discover
 from attest.oci.store import Descriptor, Store, sha256_bytes
 from attest.sign.checks import check_statement
@@ -99,7 +98,6 @@ def load_statements(path: Path) -> list[dict[str, Any]]:
 def named_documents(
     store: Store,
     subject: Subject,
-    info: SubjectInfo,
     names: list[str],
     *,
     mode: ReferrersMode = "auto",
@@ -118,7 +116,7 @@ def named_documents(
                 f"--document {name}: no referrer of {subject.digest} is or holds {digest}",
                 hint="`attest referrers REF --format json` lists what is attached",
             )
-        planned.append(Planned(_evidence_for(store, subject, info, ref, by_digest),
+        planned.append(Planned(_evidence_for(store, subject, ref, by_digest),
                                f"attached {ref.descriptor.digest}"))  # fmt: skip
     return planned
 
@@ -151,7 +149,6 @@ def _find(referrers: list[Referrer], digest: str) -> Referrer | None:
 def _evidence_for(
     store: Store,
     subject: Subject,
-    info: SubjectInfo,
     ref: Referrer,
     by_digest: dict[str, Referrer],
 ) -> Evidence:
@@ -202,7 +199,7 @@ def _evidence_for(
         raise InputError(f"--document {where} is not JSON: {e}") from None
     if not isinstance(predicate, dict):
         raise InputError(f"--document {where} is not a JSON object")
-    return with_document(make_statement(info, predicate_type, predicate))
+    return with_document(make_statement(subject, predicate_type, predicate))
 
 
 def _attached_statement(
@@ -235,7 +232,6 @@ def _unique(planned: list[Planned]) -> list[Planned]:
 def collect_evidence(
     store: Store,
     subject: Subject,
-    info: SubjectInfo,
     *,
     statements: list[tuple[str, dict[str, Any]]] | None = None,
     documents: list[str] | None = None,
@@ -248,7 +244,7 @@ def collect_evidence(
     """Everything listed in the module docstring, unsigned (choose the signer after this).
     ``statements`` are (where from, statement) pairs."""
     planned = [Planned(Evidence(statement=s), origin) for origin, s in statements or []]
-    planned += named_documents(store, subject, info, list(documents or []), mode=mode)
+    planned += named_documents(store, subject, list(documents or []), mode=mode)
     if predicate_types:
         planned = [p for p in planned if p.evidence.predicate_type in predicate_types]
     if oms:
@@ -270,7 +266,7 @@ def sign_collected(
     if not planned:
         return SignResult([])
     evidence = [p.evidence for p in planned]
-    signed = sign_and_attach(store, subject.descriptor, evidence, signer, mode=mode)
+    signed = sign_and_attach(store, subject.descriptor(), evidence, signer, mode=mode)
     oms_bundle = next((s.bundle for s in signed if s.predicate_type == table.OMS), None)
     if oms_output is not None and oms_bundle is not None:
         atomic_write(oms_output, oms_bundle)
@@ -280,7 +276,6 @@ def sign_collected(
 def sign_subject(
     store: Store,
     subject: Subject,
-    info: SubjectInfo,
     signer: Signer | Callable[[], Signer],
     *,
     statements: list[dict[str, Any]] | None = None,
@@ -301,7 +296,7 @@ def sign_subject(
     named = [("statement", s) for s in statements or []]
     named += [(f"--statement {f}", s) for f in statement_files or [] for s in load_statements(f)]
     planned = collect_evidence(
-        store, subject, info, statements=named, documents=documents,
+        store, subject, statements=named, documents=documents,
         predicate_types=predicate_types, oms=oms or oms_output is not None, oms_name=oms_name,
         oms_signature_name=oms_output.name if oms_output else DEFAULT_SIGNATURE_NAME, mode=mode,
     )  # fmt: skip

@@ -1,4 +1,6 @@
-"""JSON Schema validation of ModelPack configs and OCI image manifests/indexes.
+"""JSON Schema validation of OCI image manifests/indexes, and the validator machinery every
+attest schema shares (ECMA-262 ``pattern``, strict ``date-time``, schemas read from the package).
+The ModelPack config schema is checked by :mod:`attest.modelpack.config_schema`.
 
 The schemas ship in the package (``attest/schemas/``, see its README for origin and licence) and
 are read with ``importlib.resources``; ``$ref``s are resolved from those files only, never from the
@@ -19,11 +21,10 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
-from referencing.jsonschema import DRAFT4, DRAFT202012
+from referencing.jsonschema import DRAFT4
 
 from attest.errors import InputError
 
-MODEL_CONFIG_SCHEMA = "modelpack-config.schema.json"
 OCI_SCHEMA_DIR = "oci"
 OCI_SCHEMA_BASE = "https://opencontainers.org/schema/"
 OCI_SCHEMA_FILES = (
@@ -39,19 +40,14 @@ DRAFT4_URI = "http://json-schema.org/draft-04/schema#"
 MAX_LISTED_VIOLATIONS = 20
 
 
-def validate_model_config(obj: Any) -> None:
-    """Raise InputError unless ``obj`` is a valid ModelPack model config (model-spec schema)."""
-    _raise_on_errors(_model_config_validator(), obj, "ModelPack model config")
-
-
 def validate_image_manifest(obj: Any) -> None:
     """Raise InputError unless ``obj`` is a valid OCI image manifest (image-spec v1.1.1 schema)."""
-    _raise_on_errors(_oci_validator("image-manifest-schema.json"), obj, "OCI image manifest")
+    raise_on_errors(_oci_validator("image-manifest-schema.json"), obj, "OCI image manifest")
 
 
 def validate_image_index(obj: Any) -> None:
     """Raise InputError unless ``obj`` is a valid OCI image index (image-spec v1.1.1 schema)."""
-    _raise_on_errors(_oci_validator("image-index-schema.json"), obj, "OCI image index")
+    raise_on_errors(_oci_validator("image-index-schema.json"), obj, "OCI image index")
 
 
 def schema_violations(validator: Validator, obj: Any) -> list[str]:
@@ -62,7 +58,7 @@ def schema_violations(validator: Validator, obj: Any) -> list[str]:
 # --- internals -----------------------------------------------------------------------------
 
 
-def _raise_on_errors(validator: Validator, obj: Any, what: str) -> None:
+def raise_on_errors(validator: Validator, obj: Any, what: str) -> None:
     violations = schema_violations(validator, obj)
     if not violations:
         return
@@ -81,7 +77,7 @@ def _path(err: ValidationError) -> str:
     return path[2:] if path.startswith("$.") else path
 
 
-def _load_schema(name: str, dialect: str) -> dict[str, Any]:
+def load_schema(name: str, dialect: str) -> dict[str, Any]:
     text = resources.files("attest").joinpath("schemas", name).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     # The dialect is fixed by the validator class we pick. Leaving "$schema" in would make
@@ -132,7 +128,7 @@ def _pattern_keyword(
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def _format_checker(base: FormatChecker) -> FormatChecker:
+def format_checker(base: FormatChecker) -> FormatChecker:
     """``base`` with a date-time check that also rejects a trailing newline (see _ecma_pattern)."""
     checker = FormatChecker(formats=())
     checker.checkers = dict(base.checkers)
@@ -154,27 +150,13 @@ Draft202012Ecma = extend(Draft202012Validator, {"pattern": _pattern_keyword})
 _Draft4 = extend(Draft4Validator, {"pattern": _pattern_keyword})
 
 
-@cache
-def _model_config_validator() -> Validator:
-    schema = _load_schema(MODEL_CONFIG_SCHEMA, DRAFT202012_URI)
-    Draft202012Ecma.check_schema(schema)
-    resource = Resource.from_contents(schema, default_specification=DRAFT202012)
-    # An explicit registry: jsonschema would otherwise fetch unknown $refs over HTTP.
-    registry: Registry[Any] = Registry().with_resource(schema["$id"], resource)
-    return Draft202012Ecma(
-        schema,
-        registry=registry,
-        format_checker=_format_checker(Draft202012Validator.FORMAT_CHECKER),
-    )
-
-
 @cache  # a manifest of n layers resolves n $refs: read and build each schema once, not n times
 def _retrieve_oci(uri: str) -> Resource[Any]:
     # The image-spec schemas use relative $refs against several different `id` bases
     # (.../schema/image/manifest, .../schema/descriptor); each name exists once, so map by name.
     name = uri.rsplit("/", 1)[-1]
     if uri.startswith(OCI_SCHEMA_BASE) and name in OCI_SCHEMA_FILES:
-        contents = _load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
+        contents = load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
         return Resource.from_contents(contents, default_specification=DRAFT4)
     raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs alias
 
@@ -190,7 +172,7 @@ def _oci_registry() -> Registry[Any]:
 
 @cache
 def _oci_validator(name: str) -> Validator:
-    schema = _load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
+    schema = load_schema(f"{OCI_SCHEMA_DIR}/{name}", DRAFT4_URI)
     _Draft4.check_schema(schema)
     # The image-spec schemas are not recursive: their $refs are inlined once, here, so a
     # layer costs no lookup at all (the crawled registry remains for any $ref left).
@@ -198,14 +180,14 @@ def _oci_validator(name: str) -> Validator:
     return _Draft4(
         _inline_refs(schema, name),
         registry=registry,
-        format_checker=_format_checker(Draft4Validator.FORMAT_CHECKER),
+        format_checker=format_checker(Draft4Validator.FORMAT_CHECKER),
     )
 
 
 def _inline_refs(schema: dict[str, Any], name: str) -> dict[str, Any]:
     """``schema`` with every ``$ref`` replaced by what it points at (in the shipped OCI schema
     files, by file name as :func:`_retrieve_oci` maps them) and the ``id`` URIs dropped."""
-    files = {f: _load_schema(f"{OCI_SCHEMA_DIR}/{f}", DRAFT4_URI) for f in OCI_SCHEMA_FILES}
+    files = {f: load_schema(f"{OCI_SCHEMA_DIR}/{f}", DRAFT4_URI) for f in OCI_SCHEMA_FILES}
 
     def resolve(ref: str, current: str) -> Any:
         file, _, pointer = ref.partition("#")

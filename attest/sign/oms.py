@@ -23,7 +23,7 @@ from typing import Any
 from attest.errors import InputError
 from attest.evidence import table
 from attest.intoto import validate_statement
-from attest.oci.modelpack import Subject
+from attest.modelpack.subject import Subject
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 from in_toto_attestation.v1.statement import STATEMENT_TYPE_URI
 
 from attest.errors import InputError, InternalError
-from attest.facts.model import SubjectInfo
 from attest.intoto import validate_statement
+from attest.modelpack.subject import Subject
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Evidence:
 
 
 def make_statement(
-    subject: SubjectInfo, predicate_type: str, predicate: dict[str, Any]
+    subject: Subject, predicate_type: str, predicate: dict[str, Any]
 ) -> dict[str, Any]:
     """A Statement v1 whose subject is the ModelPack manifest (name = repository)."""
     alg, _, hexdigest = subject.digest.partition(":")

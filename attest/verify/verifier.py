@@ -160,7 +160,7 @@ class _OmsSubject:
 
     def get(self) -> Any:
         if self._subject is None:
-            from attest.oci.modelpack import read_subject
+            from attest.modelpack.read import read_subject
 
             try:
                 self._subject = read_subject(*self._args)

@@ -127,8 +127,8 @@ def fuzz_manifest(data: bytes) -> None:
 
 def fuzz_subject(data: bytes) -> None:
     """The whole manifest -> subject path through a real layout store."""
+    from attest.modelpack.read import read_subject
     from attest.oci.layout import LayoutStore
-    from attest.oci.modelpack import read_subject
     from attest.oci.store import Descriptor
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,7 +141,7 @@ def fuzz_subject(data: bytes) -> None:
 
 
 def fuzz_config(data: bytes) -> None:
-    from attest.oci.config_schema import validate_model_config
+    from attest.modelpack.config_schema import validate_model_config
     from attest.oci.store import parse_json_object
 
     obj = bad_input_only(parse_json_object, data, "config")
@@ -221,10 +221,11 @@ def _tree(root: Path) -> dict[str, Any]:
 
 def fuzz_extract(layers: list[list[tuple[str, str, str]]]) -> None:
     """Pull tar layers into a target holding one file; check containment and rollback."""
+    from attest.modelpack import media
+    from attest.modelpack.pull import pull
+    from attest.modelpack.read import read_subject
     from attest.oci import mediatypes as mt
-    from attest.oci.extract import pull
     from attest.oci.layout import LayoutStore
-    from attest.oci.modelpack import read_subject
     from attest.oci.store import Descriptor
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -233,7 +234,7 @@ def fuzz_extract(layers: list[list[tuple[str, str, str]]]) -> None:
         descs = []
         for entries in layers:
             blob = _tar(entries)
-            desc = Descriptor.for_bytes(mt.model_layer_type("doc", "tar"), blob)
+            desc = Descriptor.for_bytes(media.model_layer_type("doc", "tar"), blob)
             store.push_bytes(desc, blob)
             descs.append(desc.to_dict())
         modelfs = {"type": "layers", "diffIds": [DIGEST]}

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from attest.modelpack import media
 from attest.oci import mediatypes as mt
 from attest.oci.layout import LayoutStore
 from attest.oci.store import Descriptor
@@ -75,7 +76,7 @@ def layout_with(tmp_path: Path, layers: list[tuple[bytes, str, dict[str, str] | 
     store = LayoutStore(tmp_path / "layout", create=True)
     descs: list[Descriptor] = []
     for blob, encoding, layer_annotations in layers:
-        media_type = mt.model_layer_type("doc", encoding)
+        media_type = media.model_layer_type("doc", encoding)
         descs.append(push_raw_blob(store, blob, media_type, annotations=layer_annotations))
     push_artifact(store, descs, tag=tag)
     return f"oci:{tmp_path / 'layout'}:{tag}"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from attest.modelpack import media
 from attest.oci import mediatypes as mt
 from attest.oci.layout import LayoutStore
 from tests.hostile.hostile_artifacts import layout_with, raw_layer, run_cli, snapshot
@@ -50,7 +51,7 @@ def _manifest(layers: list[dict[str, Any]], config_size: int | None = None) -> b
 
 def _layer(data: bytes, path: str = "a.txt", **annotations: str) -> dict[str, Any]:
     return {
-        "mediaType": mt.model_layer_type("doc", "raw"),
+        "mediaType": media.model_layer_type("doc", "raw"),
         "digest": _digest(data),
         "size": len(data),
         "annotations": {mt.ANNOTATION_FILEPATH: path, **annotations},
@@ -136,7 +137,7 @@ def test_a_manifest_over_the_layer_limit_is_refused(
     store = LayoutStore(tmp_path / "layout", create=True)
     store.push_bytes(store_desc := _config_desc(), CONFIG)
     assert store_desc.size == len(CONFIG)
-    layers = [{"mediaType": mt.model_layer_type("doc", "raw"), "digest": _digest(b"%d" % i),
+    layers = [{"mediaType": media.model_layer_type("doc", "raw"), "digest": _digest(b"%d" % i),
                "size": 1} for i in range(MAX_LAYERS + 1)]  # fmt: skip
     store.push_manifest(_manifest(layers), mt.OCI_MANIFEST, tag="v1")
     code, err = run_cli(capsys, "inspect", f"oci:{tmp_path / 'layout'}:v1")

@@ -238,14 +238,15 @@ def test_max_expand_must_be_a_size(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_too_many_tar_members_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from attest.modelpack.pull import pull
+    from attest.modelpack.read import read_subject
     from attest.oci import extract
     from attest.oci.layout import LayoutStore
-    from attest.oci.modelpack import read_subject
 
     monkeypatch.setattr(extract, "MAX_TAR_MEMBERS", 3)
     entries = [("file", f"f{i}", b"") for i in range(5)]
     layout_with(tmp_path, [(tar_bytes(*entries), "tar", None)])
     store = LayoutStore(tmp_path / "layout")
     with pytest.raises(InputError, match="more than 3 tar entries"):
-        extract.pull(read_subject(store, "v1"), store, tmp_path / "out")
+        pull(read_subject(store, "v1"), store, tmp_path / "out")
     assert not (tmp_path / "out").exists()

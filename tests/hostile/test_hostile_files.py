@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from attest.modelpack import media
 from attest.oci import mediatypes as mt
 from attest.oci.layout import LayoutStore
 from attest.oci.store import Descriptor
@@ -165,7 +166,7 @@ def test_a_deep_config_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtur
         "schemaVersion": 2, "mediaType": mt.OCI_MANIFEST, "artifactType": mt.MODEL_ARTIFACT_TYPE,
         "config": {"mediaType": mt.MODEL_CONFIG, "size": len(config),
                    "digest": "sha256:" + hashlib.sha256(config).hexdigest()},
-        "layers": [{"mediaType": mt.model_layer_type("doc", "raw"), "size": 1,
+        "layers": [{"mediaType": media.model_layer_type("doc", "raw"), "size": 1,
                     "digest": "sha256:" + hashlib.sha256(b"x").hexdigest(),
                     "annotations": {mt.ANNOTATION_FILEPATH: "x.txt"}}],
     }).encode()  # fmt: skip

@@ -9,11 +9,12 @@ import json
 import os
 from pathlib import Path
 
+from attest.modelpack.pack import pack
+from attest.modelpack.pull import pull
+from attest.modelpack.read import read_subject
 from attest.oci import mediatypes as mt
 from attest.oci.copy import copy_artifact
-from attest.oci.extract import pull
 from attest.oci.layout import LayoutStore
-from attest.oci.modelpack import pack, read_subject
 from attest.oci.registry import RegistryStore
 from attest.oci.store import Descriptor
 from tests.fault_proxy import FaultProxy

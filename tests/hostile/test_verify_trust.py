@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from attest.evidence.attach import attach_statement
+from attest.modelpack import media
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.referrers import discover
@@ -312,7 +313,7 @@ def test_file_names_in_inspect_are_escaped(tmp_path: Path, capsys) -> None:
 
     store = LayoutStore(tmp_path / "lay", create=True)
     name = "README\n  weights.bin\x1b[2J"
-    layer = push_raw_blob(store, b"x", mt.model_layer_type("doc"),
+    layer = push_raw_blob(store, b"x", media.model_layer_type("doc"),
                           annotations={mt.ANNOTATION_FILEPATH: name})  # fmt: skip
     push_artifact(store, [layer], tag="v1")
     code, out, err = invoke("inspect", f"oci:{tmp_path}/lay:v1", capsys=capsys)
