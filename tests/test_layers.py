@@ -27,7 +27,6 @@ LEAVES = {"attest.evidence.table"}
 KNOWN_BACK_EDGES = {
     ("facts", "modelpack"): "facts/model.py holds the Subject type from modelpack/subject.py and "
     "facts/gather.py reads an artifact with modelpack.read (modelpack is meant above facts)",
-    ("yamlio", "oci"): "yamlio.py takes its caps from oci/limits.py",
     ("lint", "stages"): "lint/freshness.py re-renders evidence with stages.cards, stages.mof "
     "and stages.sbom.stage to compare (orchestration: belongs in flows/)",
 }
