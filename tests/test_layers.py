@@ -27,8 +27,6 @@ LEAVES = {"attest.evidence.table"}
 KNOWN_BACK_EDGES = {
     ("facts", "modelpack"): "facts/model.py holds the Subject type from modelpack/subject.py and "
     "facts/gather.py reads an artifact with modelpack.read (modelpack is meant above facts)",
-    ("lint", "stages"): "lint/freshness.py re-renders evidence with stages.cards, stages.mof "
-    "and stages.sbom.stage to compare (orchestration: belongs in flows/)",
 }
 
 

@@ -42,7 +42,7 @@ def freshness(
     """
     from attest.facts.gather import facts_for_directory
     from attest.fileio import atomic_write
-    from attest.lint.freshness import (
+    from attest.flows.freshness import (
         EVIDENCE_DIR,
         Kind,
         check,
