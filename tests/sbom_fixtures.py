@@ -20,8 +20,8 @@ from attest.facts.model import (
     ModelFacts,
     WeightFacts,
 )
+from attest.facts.subject import Subject
 from attest.modelpack.media import model_layer_type
-from attest.modelpack.subject import Subject
 from attest.oci.mediatypes import OCI_MANIFEST
 from attest.sbom_read.spdx2 import make_summary
 from attest.stages.sbom.cyclonedx import oci_purl

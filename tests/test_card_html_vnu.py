@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from attest.facts.gather import facts_for_directory
+from attest.modelpack.facts import facts_for_directory
 from attest.stages.cards import render_card
 from tests.helpers import REPO_ROOT
 from tests.test_card_readme import PAPER_README, README, model_dir

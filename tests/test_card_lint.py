@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator
 
-from attest.facts.gather import facts_for_directory, facts_for_reference
 from attest.lint.card import lint_card
 from attest.lint.card_report import lint_json, lint_text, render_findings, sarif_log
 from attest.lint.card_rules import RULES, Finding, has_errors
+from attest.modelpack.facts import facts_for_directory, facts_for_reference
 from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
 from attest.stages.cards import render_card

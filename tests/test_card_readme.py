@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 from attest.facts.card import parse_card
-from attest.facts.gather import facts_for_directory
 from attest.lint.card import lint_card
 from attest.lint.card_spec import match_section
+from attest.modelpack.facts import facts_for_directory
 from attest.stages.cards import render_card
 from tests.helpers import REPO_ROOT
 

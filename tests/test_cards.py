@@ -24,11 +24,11 @@ from attest.evidence.attach import attach_document
 from attest.evidence.table import DATA_CARD as DATA_CARD_PREDICATE_TYPE
 from attest.evidence.table import MODEL_CARD as MODEL_CARD_PREDICATE_TYPE
 from attest.facts.card import card_license, parse_card, split_front_matter
-from attest.facts.gather import facts_for_directory, facts_for_reference
 from attest.facts.model import ModelFacts
 from attest.intoto import validate_statement
 from attest.lint.card import same_license
 from attest.lint.card_spec import strip_generated
+from attest.modelpack.facts import facts_for_directory, facts_for_reference
 from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
 from attest.oci.referrers import discover

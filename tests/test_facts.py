@@ -15,19 +15,15 @@ import pytest
 import zstandard
 
 from attest.errors import InputError
-from attest.facts.gather import (
-    facts_for_directory,
-    facts_for_reference,
-    gather_facts,
-    merge_datasets,
-)
+from attest.facts.gather import gather_facts, merge_datasets
 from attest.facts.model import CardFacts, DatasetFact, Declared, FileFact, ModelFacts
 from attest.facts.onnx import onnx_installed
 from attest.facts.render import facts_to_text
-from attest.facts.source import DirectorySource, SubjectSource
 from attest.modelpack import media
+from attest.modelpack.facts import facts_for_directory, facts_for_reference
 from attest.modelpack.pack import pack
 from attest.modelpack.read import read_subject
+from attest.modelpack.sources import DirectorySource, SubjectSource
 from attest.oci import mediatypes as mt
 from attest.oci.digest import DigestCache
 from attest.oci.layout import LayoutStore
@@ -221,7 +217,7 @@ def test_spdx_header_only_in_the_first_2_kib(tmp_path: Path) -> None:
 
 
 def test_files_are_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import attest.facts.source as source_mod
+    import attest.modelpack.sources as source_mod
 
     calls: list[list[str]] = []
     real = source_mod.digest_files
@@ -528,7 +524,7 @@ def test_recursive_yaml_alias_in_attest_yaml_is_refused(tmp_path: Path) -> None:
 def test_tokenizer_vocabularies_are_weight_config_not_documentation(tmp_path: Path) -> None:
     """modctl files vocab.txt and merges.txt as doc layers (kept, for identical digests); the
     facts (SBOM roles, MOF documentation evidence) call them what they are."""
-    from attest.facts.gather import facts_for_directory
+    from attest.modelpack.facts import facts_for_directory
 
     (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\nhello\n")
     (tmp_path / "merges.txt").write_text("#version: 0.2\nh e\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attest.facts.gather import facts_for_directory
+from attest.modelpack.facts import facts_for_directory
 from attest.stages.card_front_matter import model_front_matter
 from attest.stages.cards import render_card
 from attest.stages.sbom.cyclonedx import build_cyclonedx

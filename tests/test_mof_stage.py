@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from attest.evidence.table import MOF as PREDICATE_TYPE
-from attest.facts.gather import facts_for_directory, facts_for_reference
+from attest.modelpack.facts import facts_for_directory, facts_for_reference
 from attest.modelpack.pack import pack
 from attest.mof import framework, parse_mot_yaml, score
 from attest.oci.layout import LayoutStore

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from attest.facts.gather import facts_for_directory
 from attest.facts.model import WeightFacts, model_parameter_count
+from attest.modelpack.facts import facts_for_directory
 from tests.helpers import run_attest, write_safetensors
 
 

@@ -17,11 +17,11 @@ from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
 from attest.errors import UsageError
 from attest.evidence.table import SLSA_PROVENANCE as PREDICATE_TYPE
 from attest.facts.build_env import SourceFacts, read_ci_environment, read_source_facts
-from attest.facts.gather import facts_for_directory
 from attest.facts.git_source import read_git_source
 from attest.facts.model import ModelFacts
+from attest.facts.subject import Subject
 from attest.intoto import statement_bytes
-from attest.modelpack.subject import Subject
+from attest.modelpack.facts import facts_for_directory
 from attest.stages.provenance import (
     GITHUB_BUILD_TYPE,
     LOCAL_BUILD_TYPE,

@@ -32,7 +32,7 @@ from attest.facts.model import (
     ModelFacts,
     WeightFacts,
 )
-from attest.modelpack.subject import Subject
+from attest.facts.subject import Subject
 from attest.oci.mediatypes import CYCLONEDX_JSON as MEDIA_TYPE
 from attest.sbom_read import cyclonedx as cdx
 from attest.sbom_read.cyclonedx import cyclonedx_to_facts, schema_errors

@@ -15,7 +15,7 @@ import pytest
 
 from attest.errors import InternalError
 from attest.facts.model import DatasetFact, Declared, MetricFact, ModelFacts
-from attest.modelpack.subject import Subject
+from attest.facts.subject import Subject
 from attest.sbom_read.spdx2 import spdx2_to_facts, validate_spdx2
 from attest.sbom_read.spdx3 import spdx3_to_facts, validate_spdx3
 from attest.stages.sbom.spdx2 import build_spdx2

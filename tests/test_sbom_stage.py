@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from attest.facts.gather import facts_for_reference
 from attest.intoto import validate_statement
+from attest.modelpack.facts import facts_for_reference
 from attest.modelpack.pack import pack
 from attest.oci.layout import LayoutStore
 from attest.oci.referrers import discover

@@ -24,15 +24,15 @@ from attest.errors import InputError, UsageError, VerificationError
 from attest.evidence.attach import attach_bundle, attach_document
 from attest.evidence.table import ANNOTATION_STATEMENT
 from attest.evidence.table import OMS as OMS_PREDICATE_TYPE
-from attest.facts.gather import facts_for_subject
+from attest.facts.subject import Subject
 from attest.flows.publish import sign_and_attach
 from attest.flows.sign import collect_evidence, load_statements, sign_subject
 from attest.intoto import statement_bytes
 from attest.modelpack import media
+from attest.modelpack.facts import facts_for_subject
 from attest.modelpack.pack import pack
 from attest.modelpack.pull import pull
 from attest.modelpack.read import read_subject
-from attest.modelpack.subject import Subject
 from attest.oci import mediatypes as mt
 from attest.oci.layout import LayoutStore
 from attest.oci.reference import fallback_tag, parse_reference

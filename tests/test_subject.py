@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from attest.facts.gather import facts_for_subject
+from attest.facts.subject import Subject
+from attest.modelpack.facts import facts_for_subject
 from attest.modelpack.pack import pack
 from attest.modelpack.read import read_subject
-from attest.modelpack.subject import Subject
 from attest.oci import mediatypes as mt
 from attest.oci.digest import DigestCache
 from attest.oci.layout import LayoutStore

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from attest.errors import InputError
-from attest.facts.gather import facts_for_directory
 from attest.facts.weights import HeaderNotRead, capture_header, weight_facts
+from attest.modelpack.facts import facts_for_directory
 from tests.helpers import REPO_ROOT
 
 TORCH_DIR = REPO_ROOT / "testdata" / "torch"

@@ -40,7 +40,6 @@ def freshness(
     sbom.spdx.json, sbom.spdx3.jsonld, model-card.md, data-card.md). Reads file digests (through
     the digest cache) and headers only. Exit 1 when any is stale.
     """
-    from attest.facts.gather import facts_for_directory
     from attest.fileio import atomic_write
     from attest.flows.freshness import (
         EVIDENCE_DIR,
@@ -50,6 +49,7 @@ def freshness(
         fresh_document,
         missing_file,
     )
+    from attest.modelpack.facts import facts_for_directory
 
     named: list[tuple[Path, Kind]] = [
         *((p, "sbom") for p in sboms), *((p, "model-card") for p in cards),

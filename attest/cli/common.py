@@ -94,7 +94,7 @@ def load_facts(
     source: str, facts_file: Path | None, plain_http: bool, insecure: bool
 ) -> tuple[Any, Store | None, Reference | None]:
     """ModelFacts of a model directory or of a ModelPack reference (never re-hashing layers)."""
-    from attest.facts.gather import facts_for_directory, facts_for_reference
+    from attest.modelpack.facts import facts_for_directory, facts_for_reference
 
     if not source.startswith("oci:") and Path(source).is_dir():
         return facts_for_directory(Path(source), facts_file), None, None

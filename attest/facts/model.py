@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from attest.facts.build_env import SourceFacts
+from attest.facts.subject import Subject  # a leaf: data only, imports no facts
 from attest.jsonkeys import camel_keys
-from attest.modelpack.subject import Subject  # a leaf: data only, imports no facts
 
 #: Fields of the facts types whose values are data (their keys are never renamed in JSON).
 FACTS_DATA_FIELDS = frozenset({

@@ -21,8 +21,8 @@ from typing import Any
 
 from attest.errors import InputError, UsageError, VerificationError
 from attest.evidence import table
+from attest.facts.subject import Subject
 from attest.flows.publish import sign_and_attach
-from attest.modelpack.subject import Subject
 from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.store import Descriptor, Store

@@ -19,9 +19,9 @@ import requests
 
 from attest.errors import InputError, RegistryError, VerificationError
 from attest.evidence import table
+from attest.facts.subject import ModelLayer
 from attest.flows.verify import VerifyOutcome
 from attest.modelpack.read import parse_subject
-from attest.modelpack.subject import ModelLayer
 
 log = logging.getLogger(__name__)
 

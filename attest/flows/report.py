@@ -232,8 +232,8 @@ def _vouch(
 
 def collect_directory(path: Path, facts_file: Path | None = None) -> EvidenceSet:
     """The evidence ``attest run`` would produce for ``path``, computed in memory."""
-    from attest.facts.gather import facts_for_directory
     from attest.facts.safetensors import format_param_size, precision_from_dtypes
+    from attest.modelpack.facts import facts_for_directory
     from attest.stages.cards import card_predicate, render_card
     from attest.stages.mof import mof_report
     from attest.stages.sbom.cyclonedx import build_cyclonedx

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from attest.facts.build_env import read_source_facts
-from attest.facts.gather import facts_for_subject
 from attest.facts.model import ModelFacts
 from attest.flows.policy import evaluate_policy
 from attest.flows.publish import publish_evidence
 from attest.modelpack import media
+from attest.modelpack.facts import facts_for_subject
 from attest.modelpack.pack import PackResult, pack
 from attest.modelpack.read import read_subject
 from attest.mof.classes import roman

@@ -30,10 +30,10 @@ from typing import Any
 from attest.errors import InputError, UsageError, VerificationError
 from attest.evidence import table
 from attest.evidence.attach import SignedEvidence
+from attest.facts.subject import Subject
 from attest.fileio import atomic_write
 from attest.flows.publish import sign_and_attach
 from attest.intoto import statement_bytes, validate_statement
-from attest.modelpack.subject import Subject
 from attest.oci import mediatypes as mt
 from attest.oci.referrers import Referrer, ReferrersMode, discover
 from attest.oci.store import Descriptor, Store, sha256_bytes

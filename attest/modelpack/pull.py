@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from attest.errors import InputError
-from attest.modelpack.subject import ModelLayer, Subject
+from attest.facts.subject import ModelLayer, Subject
 from attest.names import check_file_name
 from attest.oci.extract import (
     DEFAULT_EXPAND_FLOOR,

@@ -11,9 +11,9 @@ from typing import Any
 
 from attest import jsonio
 from attest.errors import InputError
+from attest.facts.subject import ModelLayer, Subject, repository_of
 from attest.modelpack import media
 from attest.modelpack.config_schema import validate_model_config
-from attest.modelpack.subject import ModelLayer, Subject, repository_of
 from attest.names import check_file_name
 from attest.oci import limits
 from attest.oci import mediatypes as mt

@@ -22,8 +22,8 @@ from typing import Any
 
 from attest.errors import InputError
 from attest.evidence import table
+from attest.facts.subject import Subject
 from attest.intoto import validate_statement
-from attest.modelpack.subject import Subject
 
 log = logging.getLogger(__name__)
 

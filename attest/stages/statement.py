@@ -9,8 +9,8 @@ from typing import Any
 from in_toto_attestation.v1.statement import STATEMENT_TYPE_URI
 
 from attest.errors import InputError, InternalError
+from attest.facts.subject import Subject
 from attest.intoto import validate_statement
-from attest.modelpack.subject import Subject
 
 
 @dataclass

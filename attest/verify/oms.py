@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 from attest.errors import InputError, VerificationError
-from attest.modelpack.subject import Subject
+from attest.facts.subject import Subject
 from attest.sign.oms import file_digests
 
 MAX_IGNORED = 64  # a statement that ignores more than this is not one attest or model_signing made
