@@ -17,7 +17,7 @@ from attest.evidence.attach import (
     signed_as_attached,
     unique_statements,
 )
-from attest.oci.referrers import ReferrersMode
+from attest.oci.referrers import ReferrersMode, one_index_update
 from attest.oci.store import Descriptor, Store
 from attest.sign.signer import Signer
 from attest.stages.statement import Evidence
@@ -52,10 +52,11 @@ def sign_and_attach(
     bundles = signer.sign_statements([e.statement for e in unique.values()])
     if len(bundles) != len(unique):
         raise InternalError(f"signer returned {len(bundles)} bundles for {len(unique)}")
-    return attach_signed(
-        store, subject, evidence, dict(zip(unique, bundles, strict=True)),
-        signer_kind=signer.kind, mode=mode,
-    )  # fmt: skip
+    with one_index_update():  # one fallback-index write for the lot, not one per referrer
+        return attach_signed(
+            store, subject, evidence, dict(zip(unique, bundles, strict=True)),
+            signer_kind=signer.kind, mode=mode,
+        )  # fmt: skip
 
 
 def publish_evidence(
@@ -70,5 +71,6 @@ def publish_evidence(
     is given (one signing session), else unsigned — and each document, annotated with the
     digest of the referrer holding its statement."""
     if signer is None:
-        return attach_unsigned(store, subject, evidence, mode=mode)
+        with one_index_update():
+            return attach_unsigned(store, subject, evidence, mode=mode)
     return signed_as_attached(sign_and_attach(store, subject, evidence, signer, mode=mode))

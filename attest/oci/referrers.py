@@ -15,7 +15,9 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -167,7 +169,9 @@ def index_entry(desc: Descriptor, manifest: dict[str, Any]) -> Descriptor:
     )
 
 
-def _read_fallback_index(store: Store, subject_digest: str) -> tuple[dict[str, Any], str | None]:
+def _read_fallback_index(
+    store: Store, subject_digest: str, *, confirm_absence: bool = True
+) -> tuple[dict[str, Any], str | None]:
     """The subject's fallback index and its ETag; an empty index only when absence is confirmed.
 
     A single 404 is not trusted: a registry behind a load balancer or a flaky proxy answers one
@@ -176,13 +180,14 @@ def _read_fallback_index(store: Store, subject_digest: str) -> tuple[dict[str, A
     """
     tag = fallback_tag(subject_digest)
     current: Manifest | None = None
-    for attempt in range(1 + len(_ABSENCE_PAUSES)):
+    pauses = _ABSENCE_PAUSES if confirm_absence else ()
+    for attempt in range(1 + len(pauses)):
         try:
             current = store.get_manifest(tag, accept=(mt.OCI_INDEX,))
             break
         except NotFoundError:
-            if attempt < len(_ABSENCE_PAUSES):
-                time.sleep(_ABSENCE_PAUSES[attempt])
+            if attempt < len(pauses):
+                time.sleep(pauses[attempt])
     if current is None:
         return {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}, None
     index = current.json()
@@ -200,12 +205,48 @@ def _read_fallback_index(store: Store, subject_digest: str) -> tuple[dict[str, A
     return index, current.etag
 
 
+# Fallback-index additions held back by :func:`one_index_update`: (store, subject) -> entries.
+_Pending = dict[tuple[int, str], tuple[Store, list[Descriptor]]]
+_PENDING: ContextVar[_Pending | None] = ContextVar("attest_fallback_pending", default=None)
+
+
+@contextmanager
+def one_index_update() -> Iterator[None]:
+    """Within the block, additions to fallback indexes are collected and written when it ends:
+    one read-modify-write and one read-back per subject, instead of one per referrer (`attest
+    run` attaches about fifteen; each update waits to read its write back). Discovery inside the
+    block sees the entries held back. They are written even when the block fails, so a referrer
+    already pushed is never left undiscoverable. Nested blocks join the outer one."""
+    if _PENDING.get() is not None:
+        yield
+        return
+    pending: _Pending = {}
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+        for (_, subject_digest), (store, entries) in pending.items():
+            _update_fallback_index(store, subject_digest, add=entries)
+
+
+def _held_back(store: Store, subject_digest: str) -> list[Descriptor]:
+    pending = _PENDING.get()
+    held = pending.get((id(store), subject_digest)) if pending is not None else None
+    return list(held[1]) if held else []
+
+
 def add_to_fallback_index(store: Store, subject_digest: str, entry: Descriptor) -> None:
-    """Append ``entry`` to the subject's fallback tag index unless already listed."""
-    _update_fallback_index(store, subject_digest, add=entry)
+    """Append ``entry`` to the subject's fallback tag index unless already listed (at the end of
+    the enclosing :func:`one_index_update` block, if there is one)."""
+    pending = _PENDING.get()
+    if pending is None:
+        _update_fallback_index(store, subject_digest, add=[entry])
+        return
+    pending.setdefault((id(store), subject_digest), (store, []))[1].append(entry)
 
 
-def _update_fallback_index(store: Store, subject_digest: str, *, add: Descriptor) -> None:
+def _update_fallback_index(store: Store, subject_digest: str, *, add: list[Descriptor]) -> None:
     """Read-modify-write the fallback index, then read it back until it holds what it should.
 
     Registries that ignore ``If-Match`` (Distribution 2.8 does) let two writers overwrite each
@@ -224,7 +265,8 @@ def _update_fallback_index(store: Store, subject_digest: str, *, add: Descriptor
         listed_digests = [m.get("digest") for m in listed]
         for m in listed:
             known.setdefault(str(m.get("digest")), m)
-        known.setdefault(add.digest, add.to_dict())
+        for entry in add:
+            known.setdefault(entry.digest, entry.to_dict())
         wanted = listed + [m for d, m in known.items() if d not in listed_digests]
         if [m.get("digest") for m in wanted] == listed_digests:
             # Nothing to write, or our last write read back intact.
@@ -266,20 +308,22 @@ def candidate_referrers(
                 f"{store.location} has no Referrers API (404)",
                 hint="use --referrers-mode auto or tag to read the fallback tag",
             )
-    try:
-        index, _ = _read_fallback_index(store, subject_digest)
+    held = _held_back(store, subject_digest)
+    try:  # a read that only lists (the write confirms absence itself) while entries are held
+        index, _ = _read_fallback_index(store, subject_digest, confirm_absence=not held)
     except InputError as e:
         if strict:
             raise
         log.warning("ignoring fallback tag: %s", e)
-        return []
+        return held
     out = []
     for entry in index["manifests"]:
         try:
             out.append(Descriptor.from_dict(entry))
         except InputError as e:
             log.warning("ignoring malformed fallback index entry: %s", e)
-    return out
+    in_index = {d.digest for d in out}
+    return out + [d for d in held if d.digest not in in_index]
 
 
 def discover(

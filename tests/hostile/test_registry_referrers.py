@@ -19,7 +19,7 @@ from attest.oci import mediatypes as mt
 from attest.oci.copy import copy_artifact
 from attest.oci.layout import LayoutStore
 from attest.oci.reference import fallback_tag
-from attest.oci.referrers import Blob, attach, discover
+from attest.oci.referrers import Blob, attach, discover, one_index_update
 from attest.oci.registry import RegistryStore
 from attest.oci.store import Descriptor
 from tests.fault_proxy import FaultProxy
@@ -190,3 +190,35 @@ def test_ten_parallel_attach_commands_exit_0_only_with_their_entry(
             assert json.loads(out)["digest"] in listed
     assert [code for code, _, _ in results] == [0] * 10, [err for _, _, err in results]
     assert len(listed) == 10
+
+
+def test_one_index_update_writes_the_fallback_index_once_and_hides_nothing(registry) -> None:
+    """`attest run` attaches about fifteen referrers: inside one_index_update() the fallback
+    index is written once for all of them (against the real registry, which has no Referrers
+    API), discovery inside the block already sees them, and a failure in the block still
+    writes what was pushed."""
+    store = _store(registry)
+    subject = _push_image(store)
+    tag = fallback_tag(subject.digest)
+    writes: list[str] = []
+    real_push = store.push_manifest
+
+    def counting_push(data: bytes, media_type: str, **kw: object):  # type: ignore[no-untyped-def]
+        if kw.get("tag") == tag:
+            writes.append(tag)
+        return real_push(data, media_type, **kw)  # type: ignore[arg-type]
+
+    store.push_manifest = counting_push  # type: ignore[method-assign]
+    with one_index_update():
+        attached = [_attach_note(store, subject, f"note {i}") for i in range(5)]
+        assert writes == []
+        seen = {r.descriptor.digest for r in discover(store, subject.digest)}
+        assert seen == {d.digest for d in attached}
+    assert writes == [tag]
+    assert _fallback_entries(store, subject) == {d.digest for d in attached}
+
+    with pytest.raises(RuntimeError), one_index_update():
+        late = _attach_note(store, subject, "pushed before the failure")
+        raise RuntimeError("a later step failed")
+    assert late.digest in _fallback_entries(store, subject)
+    assert len(writes) == 2
