@@ -8,6 +8,7 @@ import os
 import stat
 from pathlib import Path
 
+import click
 import pytest
 
 from tests.helpers import REPO_ROOT, run_attest
@@ -66,3 +67,32 @@ def test_global_flags_work_anywhere() -> None:
     # a command's own flag of the same name stays the command's
     listed = run_attest("policy", "test", "-v")
     assert listed.returncode == 0 and listed.stdout.count("PASS") > 1
+
+
+def _leaf_commands() -> list[tuple[str, click.Command]]:
+    from attest.cli import cli
+
+    out: list[tuple[str, click.Command]] = []
+
+    def walk(group: click.Group, prefix: str) -> None:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                walk(command, f"{prefix}{name} ")
+            else:
+                out.append((f"{prefix}{name}", command))
+
+    walk(cli, "")
+    return out
+
+
+def test_every_command_help_has_an_example_whose_flags_exist() -> None:
+    for path, command in _leaf_commands():
+        with click.Context(command, info_name=f"attest {path}") as ctx:
+            text = command.get_help(ctx)
+        assert "Example" in text, f"attest {path} --help has no example"
+        example = text[text.index("Example"):].split("\n\n")[0].replace("\\\n", " ")
+        lines = [ln[ln.index("attest "):] for ln in example.splitlines()[1:] if "attest " in ln]
+        assert lines and lines[0].startswith(f"attest {path}"), f"attest {path}: {example}"
+        known = {opt for p in command.params for opt in getattr(p, "opts", [])}
+        used = {tok for tok in lines[0].split() if tok.startswith("-") and tok != "-"}
+        assert used <= known | {"-q", "-v", "--help"}, f"attest {path}: {used - known}"

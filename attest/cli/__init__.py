@@ -30,10 +30,13 @@ from attest.cli import (  # noqa: F401 - register
 )
 from attest.cli.app import cli
 from attest.cli.common import log
+from attest.cli.examples import add_examples
 from attest.errors import AttestError
 from attest.text import safe
 
 __all__ = ["cli", "main"]
+
+add_examples(cli)
 
 
 def _usage_line(e: click.ClickException) -> str:
