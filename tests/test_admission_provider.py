@@ -303,13 +303,15 @@ def test_attest_serve_command_end_to_end(provider_tls, admission_models, tmp_pat
         assert signed["value"]["allowed"] is True and unsigned["value"]["allowed"] is False
         assert resp.headers["X-Request-Id"] == "req-42"
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.terminate()  # SIGTERM, as Kubernetes stops a pod: drained, then exit 0
+        code = proc.wait(30)
         log.close()
     lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines()]
+    assert code == 0, lines
     validate = [entry for entry in lines if entry["msg"] == "validate"]
     assert validate and validate[0]["request_id"] == "req-42" and validate[0]["keys"] == 2
     assert any(entry["msg"] == "listening" for entry in lines)
+    assert any(entry["msg"] == "shutting down" for entry in lines)
 
 
 def test_prefetched_view_serves_the_verifier_and_refuses_writes(admission_models) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
 import socket
 import ssl
 import threading
@@ -108,6 +109,8 @@ class ProviderServer(ThreadingHTTPServer):
         self.metrics: Metrics = validator.metrics
         self.ready = False
         self._slots = threading.BoundedSemaphore(settings.max_connections)
+        self._in_flight = 0
+        self._idle = threading.Condition()
         self._context = tls_context(settings.tls_cert, settings.tls_key, settings.client_ca)
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         self.address_family = family
@@ -126,6 +129,8 @@ class ProviderServer(ThreadingHTTPServer):
         if not self._slots.acquire(blocking=False):  # bounded: refuse, do not queue forever
             self.shutdown_request(request)
             return
+        with self._idle:  # counted here, before its thread starts, so drain() cannot miss it
+            self._in_flight += 1
         super().process_request(request, client_address)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
@@ -133,6 +138,15 @@ class ProviderServer(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until no request is being handled (its response sent and its log line written);
+        False when ``timeout`` seconds passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # TLS refusals (no client certificate, TLS 1.2) and dropped connections are normal
@@ -335,6 +349,10 @@ class HealthHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+#: Longest wait for requests in flight when stopping (under Kubernetes' 30 s grace period).
+DRAIN_SECONDS = 20.0
+
+
 def serve_forever(server: ProviderServer, health: HealthServer | None = None) -> None:
     if health is not None:
         threading.Thread(target=health.serve_forever, name="attest-health", daemon=True).start()
@@ -343,9 +361,20 @@ def serve_forever(server: ProviderServer, health: HealthServer | None = None) ->
         "address": f"{server.settings.host}:{server.port}",
         "mtls": server.settings.client_ca is not None,
     }})  # fmt: skip
+    if threading.current_thread() is threading.main_thread():
+        # Kubernetes stops a pod with SIGTERM: stop accepting, finish what is in flight (its
+        # response and its log line), then exit 0 -- not die between a response and its log.
+        def stop(signum: int, _frame: Any) -> None:
+            server.ready = False
+            log.info("shutting down", extra={"fields": {"signal": signal.Signals(signum).name}})
+            threading.Thread(target=server.shutdown, name="attest-shutdown", daemon=True).start()
+
+        signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     finally:
+        if not server.drain(DRAIN_SECONDS):
+            log.warning("requests still in flight after %.0f s; exiting", DRAIN_SECONDS)
         server.server_close()
         if health is not None:
             health.shutdown()
