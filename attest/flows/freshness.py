@@ -13,11 +13,11 @@ never whole weights.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from attest import jsonio
 from attest.errors import InputError
 from attest.facts.model import ModelFacts
 from attest.yamlio import read_user_file
@@ -81,10 +81,7 @@ def default_evidence(model_dir: Path) -> list[tuple[Path, Kind]]:
 def sbom_file_digests(data: bytes, source: str) -> tuple[str, dict[str, str]]:
     """The SBOM's format (``cyclonedx`` | ``spdx`` | ``spdx3``, as ``attest sbom --type``
     names them) and ``{path: "sha256:<hex>"}`` of the files it lists."""
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{source}: not JSON: {exc}") from None
+    doc = jsonio.loads(data, source)  # InputError naming the file and line
     if not isinstance(doc, dict):
         raise InputError(f"{source}: an SBOM is a JSON object")
     if doc.get("bomFormat") == "CycloneDX":

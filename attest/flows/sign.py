@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from attest import jsonio
 from attest.errors import InputError, UsageError, VerificationError
 from attest.evidence import table
 from attest.evidence.attach import SignedEvidence
@@ -193,10 +194,7 @@ def _evidence_for(
             "document with a predicate type to sign as it is",
             hint="name its statement instead (application/vnd.in-toto+json referrer)",
         )
-    try:
-        predicate = json.loads(document)
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise InputError(f"--document {where} is not JSON: {e}") from None
+    predicate = jsonio.loads(document, f"--document {where}")  # InputError: not plain JSON
     if not isinstance(predicate, dict):
         raise InputError(f"--document {where} is not a JSON object")
     return with_document(make_statement(subject, predicate_type, predicate))
@@ -206,7 +204,7 @@ def _attached_statement(
     store: Store, layer: Descriptor, subject: Subject, where: str
 ) -> dict[str, Any]:
     try:
-        statement = json.loads(store.fetch_blob(layer))
+        statement = jsonio.loads(store.fetch_blob(layer), f"statement {where}")
         if not isinstance(statement, dict):
             raise InputError("not a JSON object")
         validate_statement(statement)

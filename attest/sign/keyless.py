@@ -11,7 +11,6 @@ ephemeral key and one certificate sign every statement of a run.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 from sigstore.verify.policy import VerificationPolicy
 
+from attest import jsonio
 from attest.errors import InputError, RegistryError, UsageError, VerificationError
 from attest.intoto import statement_bytes, validate_statement
 from attest.oci import mediatypes as mt
@@ -267,7 +267,7 @@ def verify_keyless_bundle(
     if payload_type != mt.INTOTO_JSON:
         raise VerificationError(f"DSSE payload type {payload_type!r} is not in-toto")
     try:
-        statement = json.loads(payload)
+        statement = jsonio.loads(payload, "the signed payload")
         if not isinstance(statement, dict):
             raise ValueError("not a JSON object")
         validate_statement(statement)
