@@ -148,3 +148,23 @@ def test_fleet_manifests_render_validate_and_gather_real_reports(
                               env={**os.environ, "REPORTS": json.dumps(reports)})  # fmt: skip
         assert done.returncode == code, done.stderr
     assert "FAILED" in done.stdout and "unsigned-0" in done.stdout
+
+
+def test_a_hostile_reference_list_is_refused_before_any_work(tmp_path: Path, release_key) -> None:
+    """A list file is read capped and only when it is a regular file: one endless line, a FIFO
+    (which would block forever) and bytes that are not UTF-8 are each one error line, exit 2."""
+    import os
+
+    from attest.flows.audit import MAX_LIST_BYTES
+
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as f:
+        f.truncate(MAX_LIST_BYTES + 1)  # sparse: no disk used, one line of NULs
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"reg.example/a:v1\n\xff\xfe\n")
+    for path, says in ((huge, "larger than"), (fifo, "fifo"), (binary, "not utf-8")):
+        done = run_attest("audit", str(path), "--key", f"{release_key}.pub")
+        assert done.returncode == 2, (path, done.stderr)
+        assert says in done.stderr.lower() and done.stderr.count("\n") == 1, done.stderr

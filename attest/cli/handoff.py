@@ -14,6 +14,7 @@ from attest.cli.trust_options import verify_request_options
 from attest.errors import VerificationError
 from attest.flows.verify import VerifyRequest
 from attest.text import safe
+from attest.yamlio import read_user_file
 
 
 @cli.command()
@@ -55,7 +56,10 @@ def register(
     from attest.flows.register import register as do_register
     from attest.flows.verify import verify_reference
 
-    token = token_file.read_text().strip() if token_file else None
+    token = None
+    if token_file:  # a regular file, capped: a wrong path to a huge file fails at once
+        token = read_user_file(token_file, "a token file", 64 * 1024).decode("utf-8", "replace")
+        token = token.strip()
     token = token or os.environ.get("ATTEST_MODEL_REGISTRY_TOKEN") or None
     outcome = verify_reference(reference, request)
     result = do_register(

@@ -22,6 +22,7 @@ from attest.oci import mediatypes as mt
 from attest.oci.reference import parse_reference
 from attest.oci.registry import Login, RegistryStore
 from attest.oci.stores import open_store
+from attest.yamlio import read_user_file
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def fleet_references(
 ) -> list[str]:
     """The references an audit covers: lines of a file, or every tag under HOST[/NAMESPACE]."""
     path = Path(source)
-    if path.is_file():
+    if path.exists():  # a file of references (a FIFO or a device is refused when read)
         return _references_from_file(path)
     if source.startswith("oci:"):
         raise InputError(f"{source}: audit a registry namespace or a file of references")
@@ -95,16 +96,24 @@ def _loopback(host: str) -> bool:
     return parse_reference(f"{host}/x:y").is_loopback
 
 
+#: Largest reference list read (100,000 references of up to 2 KiB each would be more).
+MAX_LIST_BYTES = 32 * 1024 * 1024
+
+
 def _references_from_file(path: Path) -> list[str]:
+    data = read_user_file(path, "a reference list", max_size=MAX_LIST_BYTES)  # regular, capped
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path} is not UTF-8 text: {e.reason} at byte {e.start}") from None
     refs = []
-    with path.open(encoding="utf-8", errors="strict") as f:
-        for n, line in enumerate(f, 1):
-            if n > MAX_REFS:
-                raise InputError(f"{path}: more than {MAX_REFS} lines")
-            text = line.split("#", 1)[0].strip()
-            if text:
-                parse_reference(text)  # a bad line fails the audit before any work
-                refs.append(text)
+    for n, line in enumerate(text.splitlines(), 1):
+        if n > MAX_REFS:
+            raise InputError(f"{path}: more than {MAX_REFS} lines")
+        text = line.split("#", 1)[0].strip()
+        if text:
+            parse_reference(text)  # a bad line fails the audit before any work
+            refs.append(text)
     return refs
 
 
