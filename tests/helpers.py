@@ -180,3 +180,25 @@ def copy_source_tree(dest: Path) -> Path:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
     return dest
+
+
+def self_signed_loopback_cert(root: Path) -> tuple[str, str]:
+    """(cert, key) PEM paths of a one-day EC certificate for 127.0.0.1, made by openssl (fails
+    under CI when openssl is missing, skips with the reason elsewhere)."""
+    import os
+    import shutil
+
+    import pytest
+
+    if not shutil.which("openssl"):
+        if os.environ.get("CI"):
+            pytest.fail("openssl not installed -- required in CI", pytrace=False)
+        pytest.skip("openssl not installed (apt-get install openssl)")
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)

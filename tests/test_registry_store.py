@@ -7,9 +7,7 @@ import base64
 import io
 import json
 import os
-import shutil
 import stat
-import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from attest.oci.reference import parse_reference
 from attest.oci.referrers import Blob, attach, discover
 from attest.oci.registry import ENV_PASSWORD, ENV_USERNAME, RegistryStore
 from attest.oci.store import Descriptor, Store, sha256_bytes
+from tests.helpers import self_signed_loopback_cert
 from tests.referrers_api_server import ReferrersApiServer
 from tests.registry_fixtures import Registry, free_port
 
@@ -589,18 +588,7 @@ def test_blob_redirects_are_followed(referrers_api_registry: ReferrersApiServer)
 @pytest.fixture
 def tls_registry(tmp_path: Path) -> Iterator[ReferrersApiServer]:
     """The stand-in over HTTPS with a self-signed certificate."""
-    if not shutil.which("openssl"):
-        if os.environ.get("CI"):
-            pytest.fail("openssl not installed -- required in CI", pytrace=False)
-        pytest.skip("openssl not installed (apt-get install openssl)")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )
-    with ReferrersApiServer(tls=(str(cert), str(key))) as server:
+    with ReferrersApiServer(tls=self_signed_loopback_cert(tmp_path)) as server:
         yield server
 
 

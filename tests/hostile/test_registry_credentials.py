@@ -4,9 +4,6 @@ an HTTPS registry, not into provenance from a git remote URL."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from attest.facts.git_source import read_git_source
 from attest.facts.urls import public_url
 from attest.oci.registry import RegistryStore
 from tests.git_fixtures import make_checkout, needs_git
+from tests.helpers import self_signed_loopback_cert
 from tests.referrers_api_server import ReferrersApiServer
 
 USER, PASSWORD = "alice", "hunter2-secret"
@@ -25,18 +23,7 @@ USER, PASSWORD = "alice", "hunter2-secret"
 
 @pytest.fixture
 def tls_cert(tmp_path: Path) -> tuple[str, str]:
-    if not shutil.which("openssl"):
-        if os.environ.get("CI"):
-            pytest.fail("openssl not installed -- required in CI", pytrace=False)
-        pytest.skip("openssl not installed (apt-get install openssl)")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return str(cert), str(key)
+    return self_signed_loopback_cert(tmp_path)
 
 
 @pytest.fixture
